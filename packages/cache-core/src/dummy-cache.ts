@@ -1,0 +1,28 @@
+import { BaseCache, MISSING, type Missing } from './base-cache';
+
+/**
+ * Django's DummyCache: implements the interface and caches nothing. Keys are still made and
+ * validated, so key warnings show up in development as they would with a real backend.
+ */
+export class DummyCache extends BaseCache {
+  protected getItem(): Missing {
+    return MISSING;
+  }
+  protected setItem(): void {}
+  protected addItem(): boolean {
+    return true;
+  }
+  protected touchItem(): boolean {
+    return false;
+  }
+  protected deleteItem(): boolean {
+    return false;
+  }
+  protected incrItem(): Missing {
+    return MISSING;
+  }
+  protected override async hasItem(): Promise<boolean> {
+    return false;
+  }
+  async clear(): Promise<void> {}
+}

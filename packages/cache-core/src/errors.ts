@@ -1,0 +1,70 @@
+const ERROR_KINDS = Symbol.for('cachette.errorKinds');
+
+/**
+ * Base class of every error Cachette throws.
+ *
+ * `instanceof` checks compare class names recorded on the instance rather than object identity,
+ * so an error thrown by the CommonJS copy of this package is still recognised by code that
+ * imported the ES module copy (the dual-package hazard a registry that `require`s backends
+ * would otherwise create).
+ */
+export class CacheError extends Error {
+  declare readonly [ERROR_KINDS]: readonly string[];
+
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = new.target.name;
+    const kinds: string[] = [];
+    for (let type: unknown = new.target; typeof type === 'function' && type !== Error; type = Object.getPrototypeOf(type)) {
+      kinds.push((type as { name: string }).name);
+    }
+    Object.defineProperty(this, ERROR_KINDS, { value: kinds });
+  }
+
+  static override [Symbol.hasInstance](value: unknown): boolean {
+    if (typeof value !== 'object' || value === null) return false;
+    const kinds = (value as { [ERROR_KINDS]?: unknown })[ERROR_KINDS];
+    return Array.isArray(kinds) && kinds.includes(this.name);
+  }
+}
+
+/** A cache configuration names a backend that cannot be loaded, or an alias that is not configured. */
+export class InvalidCacheBackendError extends CacheError {}
+
+/** A key the backend cannot store safely (memcached: too long, whitespace or control characters). */
+export class InvalidCacheKey extends CacheError {}
+
+/**
+ * Emitted through `process.emitWarning` (type `CacheKeyWarning`) for keys that would break on
+ * memcached. Silence it with `node --disable-warning=CacheKeyWarning`.
+ */
+export class CacheKeyWarning extends CacheError {}
+
+/** `incr`, `decr`, `incrVersion` or `decrVersion` on a key that is missing or expired (Django: ValueError). */
+export class KeyNotFoundError extends CacheError {
+  constructor(readonly key: string) {
+    super(`Key '${key}' not found`);
+  }
+}
+
+/** `incr`/`decr` on a value that is not an integer, or a result outside the safe integer range. */
+export class NonNumericValueError extends CacheError {
+  constructor(readonly key: string, detail = 'the stored value is not an integer') {
+    super(`Cannot increment key '${key}': ${detail}`);
+  }
+}
+
+/** A value the configured serializer cannot store (functions, symbols, …), or stored bytes it cannot read. */
+export class SerializationError extends CacheError {}
+
+/** A value larger than the backend accepts; nothing was stored and no stale value is left behind. */
+export class ValueTooLargeError extends CacheError {}
+
+/** The backend's server could not be reached, or the connection was lost before a reply arrived. */
+export class CacheConnectionError extends CacheError {}
+
+/** The backend did not answer within the configured time. */
+export class CacheTimeoutError extends CacheError {}
+
+/** The backend answered something the protocol does not allow, or an error reply. */
+export class CacheProtocolError extends CacheError {}

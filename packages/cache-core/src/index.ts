@@ -1,0 +1,42 @@
+export { BaseCache, MISSING, incrementedValue, type Awaitable, type CacheParams, type Missing } from './base-cache';
+export { DummyCache } from './dummy-cache';
+export {
+  CacheConnectionError,
+  CacheError,
+  CacheKeyWarning,
+  CacheProtocolError,
+  CacheTimeoutError,
+  InvalidCacheBackendError,
+  InvalidCacheKey,
+  KeyNotFoundError,
+  NonNumericValueError,
+  SerializationError,
+  ValueTooLargeError,
+} from './errors';
+export {
+  MEMCACHE_MAX_KEY_LENGTH,
+  defaultKeyFunction,
+  emitCacheKeyWarning,
+  memcacheKeyWarnings,
+  resetCacheKeyWarnings,
+  type KeyFunction,
+} from './keys';
+export { DEFAULT_TIMEOUT_SECONDS, checkTimeout, nowInSeconds, type Timeout } from './timeouts';
+export { DEFAULT_CULL_FREQUENCY, DEFAULT_MAX_ENTRIES, cullCount, readCullingOptions, type CullingOptions } from './culling';
+export { isDecimalInteger, jsonSerializer, resolveSerializer, v8Serializer, type Serializer, type SerializerOption } from './serializers/index';
+export { importBackend, loadBackend, type BackendReference, type CacheBackendClass } from './backend-loader';
+export {
+  CacheHandler,
+  DEFAULT_CACHE_ALIAS,
+  cache,
+  caches,
+  closeCaches,
+  configureCaches,
+  createCache,
+  type CacheConfig,
+  type CacheSetting,
+  type RegistryOptions,
+} from './registry';
+export { backendForScheme, commonParamsFromUrl, parseCacheUrl, registerCacheScheme, type ParsedCacheUrl } from './urls';
+export { makeTemplateFragmentKey } from './fragment-key';
+export { pyRepr, pyStr } from './python-text';

@@ -1,0 +1,121 @@
+import type { BaseCache, CacheParams } from './base-cache';
+import { importBackend, loadBackend, type BackendReference, type CacheBackendClass } from './backend-loader';
+import { DummyCache } from './dummy-cache';
+import { InvalidCacheBackendError } from './errors';
+import { backendForScheme, commonParamsFromUrl, parseCacheUrl } from './urls';
+
+/** One entry of the caches configuration, like one of Django's CACHES entries. */
+export interface CacheConfig extends CacheParams {
+  /** A backend class, or a module specifier resolved from the application (`'@cachette/cache-locmem'`). */
+  backend: BackendReference;
+}
+
+/** A configuration object or a URL (`locmem://name`, `redis://host:6379/0`, …). */
+export type CacheSetting = CacheConfig | string;
+
+export interface RegistryOptions {
+  /** Directory module specifiers resolve from. Default: the working directory. */
+  resolveFrom?: string;
+}
+
+export const DEFAULT_CACHE_ALIAS = 'default';
+
+/** Django's default CACHES: one locmem cache. */
+const DEFAULT_SETTINGS: Record<string, CacheSetting> = { [DEFAULT_CACHE_ALIAS]: { backend: '@cachette/cache-locmem' } };
+
+function splitSetting(setting: CacheSetting): { backend: BackendReference; params: CacheParams } {
+  if (typeof setting === 'string') {
+    const parsed = parseCacheUrl(setting);
+    const backend = parsed.scheme === 'dummy' ? DummyCache : backendForScheme(parsed.scheme);
+    if (backend === undefined) throw new InvalidCacheBackendError(`No cache backend is registered for URL scheme '${parsed.scheme}:'`);
+    return { backend, params: commonParamsFromUrl(parsed) };
+  }
+  if (typeof setting !== 'object' || setting === null || !('backend' in setting)) {
+    throw new InvalidCacheBackendError('A cache setting is a URL or an object with a backend');
+  }
+  const { backend, ...params } = setting;
+  return { backend, params };
+}
+
+function instantiate(setting: CacheSetting, backendClass: CacheBackendClass, params: CacheParams): BaseCache {
+  const finalParams = typeof setting === 'string' && backendClass.paramsFromUrl ? backendClass.paramsFromUrl(parseCacheUrl(setting), params) : params;
+  return new backendClass(finalParams);
+}
+
+function createCacheSync(setting: CacheSetting, options: RegistryOptions = {}): BaseCache {
+  const { backend, params } = splitSetting(setting);
+  return instantiate(setting, loadBackend(backend, options.resolveFrom), params);
+}
+
+/** Creates a cache from a configuration object or a URL, outside the registry. */
+export async function createCache(setting: CacheSetting, options: RegistryOptions = {}): Promise<BaseCache> {
+  const { backend, params } = splitSetting(setting);
+  return instantiate(setting, await importBackend(backend, options.resolveFrom), params);
+}
+
+/** Django's `caches`: one lazily created instance per alias. */
+export class CacheHandler {
+  private settings: Record<string, CacheSetting> = DEFAULT_SETTINGS;
+  private options: RegistryOptions = {};
+  private readonly instances = new Map<string, BaseCache>();
+
+  /** Replaces the configuration. Instances already created stay open until `close()`. */
+  configure(settings: Record<string, CacheSetting>, options: RegistryOptions = {}): void {
+    this.settings = { ...settings };
+    this.options = options;
+    this.instances.clear();
+  }
+
+  /** The cache for `alias`, the same instance on every call. */
+  get(alias: string = DEFAULT_CACHE_ALIAS): BaseCache {
+    const existing = this.instances.get(alias);
+    if (existing) return existing;
+    const setting = this.settings[alias];
+    if (setting === undefined) throw new InvalidCacheBackendError(`The connection '${alias}' doesn't exist.`);
+    const created = createCacheSync(setting, this.options);
+    this.instances.set(alias, created);
+    return created;
+  }
+
+  aliases(): string[] {
+    return Object.keys(this.settings);
+  }
+
+  /** Every configured cache (creating them), or with `initializedOnly` those already created. */
+  all({ initializedOnly = false } = {}): BaseCache[] {
+    return initializedOnly ? [...this.instances.values()] : this.aliases().map((alias) => this.get(alias));
+  }
+
+  /** Closes the caches created so far (never creating one to close it). */
+  async close(): Promise<void> {
+    const open = [...this.instances.values()];
+    this.instances.clear();
+    const results = await Promise.allSettled(open.map((instance) => instance.close()));
+    const failure = results.find((result): result is PromiseRejectedResult => result.status === 'rejected');
+    if (failure) throw failure.reason;
+  }
+}
+
+export const caches = new CacheHandler();
+
+/** Configures the aliases `caches.get()` serves, like Django's `CACHES` setting. */
+export function configureCaches(settings: Record<string, CacheSetting>, options?: RegistryOptions): void {
+  caches.configure(settings, options);
+}
+
+/** Closes every cache the registry created (Django's `close_caches`). */
+export function closeCaches(): Promise<void> {
+  return caches.close();
+}
+
+/** The default cache: every property and method forwards to `caches.get('default')`. */
+export const cache: BaseCache = new Proxy({} as BaseCache, {
+  get(_target, property) {
+    const target = caches.get(DEFAULT_CACHE_ALIAS);
+    const value = Reflect.get(target, property, target) as unknown;
+    return typeof value === 'function' ? (value as (...args: unknown[]) => unknown).bind(target) : value;
+  },
+  has(_target, property) {
+    return property in caches.get(DEFAULT_CACHE_ALIAS);
+  },
+});

@@ -1,0 +1,35 @@
+/**
+ * Turns values into bytes and back. Backends that store bytes (file, SQL, memcached, Redis) use
+ * one; locmem uses one to keep copies.
+ */
+export interface Serializer {
+  /** A short stable name, recorded where a backend has room for it. */
+  readonly name: string;
+  /** Throws `SerializationError` for a value it cannot represent; never drops data silently. */
+  serialize(value: unknown): Buffer;
+  /** Throws `SerializationError` for bytes it did not write. */
+  deserialize(data: Buffer): unknown;
+}
+
+const DECIMAL_INTEGER = /^-?(0|[1-9][0-9]*)$/;
+
+/**
+ * Safe integers are stored as plain decimal text by every serializer, so server-side increments
+ * (memcached `incr`, Redis `INCRBY`) work on them and other clients read them.
+ */
+export function isDecimalInteger(value: unknown): value is number {
+  return typeof value === 'number' && Number.isSafeInteger(value) && !Object.is(value, -0);
+}
+
+export function encodeDecimalInteger(value: number): Buffer {
+  return Buffer.from(String(value), 'latin1');
+}
+
+/** Reads decimal text back as a number, or a bigint beyond the safe range (after a server-side increment). */
+export function decodeDecimalInteger(data: Buffer): number | bigint | undefined {
+  if (data.length === 0 || data.length > 21) return undefined;
+  const text = data.toString('latin1');
+  if (!DECIMAL_INTEGER.test(text)) return undefined;
+  const number = Number(text);
+  return Number.isSafeInteger(number) ? number : BigInt(text);
+}

@@ -1,0 +1,2 @@
+import type { Options } from 'tsup';
+export declare function cachetteTsupConfig(entry?: Record<string, string>, extra?: Options): Options;
