@@ -1,0 +1,195 @@
+import { describe, expect, it, vi } from 'vitest';
+import { BaseCache, MISSING, incrementedValue, type CacheParams } from './base-cache';
+import { CacheError, InvalidCacheKey, KeyNotFoundError, NonNumericValueError } from './errors';
+import { nowInSeconds } from './timeouts';
+
+/** The smallest backend: proves what BaseCache itself does, whatever a backend adds. */
+class MapCache extends BaseCache {
+  readonly entries = new Map<string, { value: unknown; expires: number | null }>();
+  readonly timeouts: Array<number | null> = [];
+
+  constructor(params: CacheParams = {}) {
+    super(params);
+  }
+  private live(key: string) {
+    const entry = this.entries.get(key);
+    if (!entry) return undefined;
+    if (entry.expires !== null && entry.expires <= nowInSeconds()) {
+      this.entries.delete(key);
+      return undefined;
+    }
+    return entry;
+  }
+  protected getItem(key: string) {
+    const entry = this.live(key);
+    return entry ? entry.value : MISSING;
+  }
+  protected async setItem(key: string, value: unknown, timeout: number | null) {
+    this.timeouts.push(timeout);
+    this.entries.set(key, { value, expires: timeout });
+  }
+  protected addItem(key: string, value: unknown, timeout: number | null) {
+    if (this.live(key)) return false;
+    this.entries.set(key, { value, expires: timeout });
+    return true;
+  }
+  protected touchItem(key: string, timeout: number | null) {
+    const entry = this.live(key);
+    if (entry) entry.expires = timeout;
+    return entry !== undefined;
+  }
+  protected deleteItem(key: string) {
+    return this.entries.delete(key);
+  }
+  protected incrItem(key: string, delta: number) {
+    const entry = this.live(key);
+    if (!entry) return MISSING;
+    entry.value = incrementedValue(key, entry.value, delta);
+    return entry.value as number;
+  }
+  async clear() {
+    this.entries.clear();
+  }
+}
+
+describe('BaseCache settings', () => {
+  it("has Django's defaults", () => {
+    const cache = new MapCache();
+    expect(cache.defaultTimeout).toBe(300);
+    expect(cache.keyPrefix).toBe('');
+    expect(cache.version).toBe(1);
+    expect(cache.makeKey('k')).toBe(':1:k');
+    expect(cache.makeKey('k', 3)).toBe(':3:k');
+  });
+
+  it('takes prefix, version, timeout and a key function', () => {
+    const cache = new MapCache({ keyPrefix: 'p', version: 2, timeout: null, keyFunction: (k, p, v) => `${p}/${v}/${k}` });
+    expect(cache.defaultTimeout).toBeNull();
+    expect(cache.makeKey('k')).toBe('p/2/k');
+  });
+
+  it('accepts a numeric timeout string from configuration and rejects junk', () => {
+    expect(new MapCache({ timeout: '60' as never }).defaultTimeout).toBe(60);
+    expect(() => new MapCache({ timeout: 'soon' as never })).toThrow(TypeError);
+    expect(() => new MapCache({ version: 1.5 })).toThrow(TypeError);
+  });
+});
+
+describe('getBackendTimeout', () => {
+  const cache = new MapCache({ timeout: 300 });
+
+  it('turns seconds into an absolute expiry', () => {
+    const before = nowInSeconds();
+    expect(cache.getBackendTimeout(10)).toBeGreaterThanOrEqual(before + 10);
+    expect(cache.getBackendTimeout(undefined)).toBeGreaterThanOrEqual(before + 300);
+    expect(cache.getBackendTimeout(0.5)! - before).toBeLessThan(1);
+  });
+
+  it('keeps null (never) and puts 0 and negatives in the past', () => {
+    expect(cache.getBackendTimeout(null)).toBeNull();
+    expect(cache.getBackendTimeout(0)).toBeLessThan(nowInSeconds());
+    expect(cache.getBackendTimeout(-5)).toBeLessThan(nowInSeconds());
+  });
+});
+
+describe('the public API', () => {
+  it('rejects (never throws synchronously) on bad timeouts and keys', async () => {
+    const cache = new MapCache();
+    const badTimeout = cache.set('k', 1, 'soon' as never);
+    expect(badTimeout).toBeInstanceOf(Promise);
+    await expect(badTimeout).rejects.toThrow(TypeError);
+    await expect(cache.get(42 as never)).rejects.toThrow(InvalidCacheKey);
+    await expect(cache.add('k', 1, NaN)).rejects.toThrow(TypeError);
+    await expect(cache.incr('k', 1.5)).rejects.toThrow(TypeError);
+  });
+
+  it('reads Infinity as never expiring', async () => {
+    const cache = new MapCache();
+    await cache.set('k', 1, Infinity);
+    expect(cache.timeouts.at(-1)).toBeNull();
+  });
+
+  it('maps made keys back to the caller keys in getMany and setMany', async () => {
+    const cache = new MapCache({ keyPrefix: 'p' });
+    expect(await cache.setMany({ a: 1, b: null })).toEqual([]);
+    expect(await cache.setMany(new Map([['c', 'x']]))).toEqual([]);
+    const found = await cache.getMany(['a', 'b', 'missing', 'c', 'a'][Symbol.iterator]());
+    expect([...found]).toEqual([['a', 1], ['b', null], ['c', 'x']]);
+    expect([...cache.entries.keys()]).toEqual(['p:1:a', 'p:1:b', 'p:1:c']);
+  });
+
+  it('rejects incr on a missing key with the caller key, and on non-integers', async () => {
+    const cache = new MapCache();
+    await expect(cache.incr('nope')).rejects.toThrow(KeyNotFoundError);
+    await expect(cache.incr('nope')).rejects.toThrow("Key 'nope' not found");
+    await cache.set('text', 'abc');
+    await expect(cache.incr('text')).rejects.toThrow(NonNumericValueError);
+    await cache.set('n', 41);
+    expect(await cache.incr('n')).toBe(42);
+    expect(await cache.decr('n', 10)).toBe(32);
+  });
+
+  it('moves values between versions and rejects a missing one', async () => {
+    const cache = new MapCache();
+    await cache.set('k', null, undefined, 2);
+    expect(await cache.incrVersion('k', 1, 2)).toBe(3);
+    expect(await cache.hasKey('k', 2)).toBe(false);
+    expect(await cache.get('k', 'default', 3)).toBeNull();
+    expect(await cache.decrVersion('k', 2, 3)).toBe(1);
+    await expect(cache.incrVersion('absent')).rejects.toThrow(KeyNotFoundError);
+  });
+});
+
+describe('getOrSet', () => {
+  it('stores the default or the result of calling it', async () => {
+    const cache = new MapCache();
+    expect(await cache.getOrSet('a', 42)).toBe(42);
+    expect(await cache.getOrSet('a', 43)).toBe(42);
+    expect(await cache.getOrSet('b', async () => 'computed')).toBe('computed');
+    expect(await cache.getOrSet('null', null)).toBeNull();
+    expect(await cache.get('null', 'default')).toBeNull();
+  });
+
+  it('shares one computation between concurrent callers of one key', async () => {
+    const cache = new MapCache();
+    const factory = vi.fn(async () => {
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      return 'value';
+    });
+    const results = await Promise.all(Array.from({ length: 10 }, () => cache.getOrSet('shared', factory)));
+    expect(results).toEqual(Array(10).fill('value'));
+    expect(factory).toHaveBeenCalledTimes(1);
+    // After it settles, a new call reads the stored value without computing.
+    expect(await cache.getOrSet('shared', factory)).toBe('value');
+    expect(factory).toHaveBeenCalledTimes(1);
+  });
+
+  it('returns the default when nothing ends up stored (timeout 0)', async () => {
+    const cache = new MapCache();
+    expect(await cache.getOrSet('zero', 'default', 0)).toBe('default');
+    expect(await cache.hasKey('zero')).toBe(false);
+  });
+
+  it('propagates a failing factory to every waiter and computes again next time', async () => {
+    const cache = new MapCache();
+    const failing = () => Promise.reject(new Error('backend of record is down'));
+    const both = await Promise.allSettled([cache.getOrSet('f', failing), cache.getOrSet('f', failing)]);
+    expect(both.map((result) => result.status)).toEqual(['rejected', 'rejected']);
+    expect(await cache.getOrSet('f', 'recovered')).toBe('recovered');
+  });
+});
+
+describe('error classes', () => {
+  it('are recognised across separately loaded copies of this package', async () => {
+    vi.resetModules();
+    // A query string makes vitest load a second, independent instance of the module.
+    const otherCopy = (await import(/* @vite-ignore */ `./errors?copy=${Date.now()}`)) as typeof import('./errors');
+    const foreign = new otherCopy.InvalidCacheKey('bad');
+    expect(otherCopy.InvalidCacheKey).not.toBe(InvalidCacheKey);
+    expect(foreign).toBeInstanceOf(InvalidCacheKey);
+    expect(foreign).toBeInstanceOf(CacheError);
+    expect(foreign).toBeInstanceOf(Error);
+    expect(foreign).not.toBeInstanceOf(KeyNotFoundError);
+    expect(foreign.name).toBe('InvalidCacheKey');
+  });
+});

@@ -1,0 +1,127 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { DummyCache } from './dummy-cache';
+import { InvalidCacheBackendError } from './errors';
+import { cache, caches, closeCaches, configureCaches, createCache } from './registry';
+import { commonParamsFromUrl, parseCacheUrl, registerCacheScheme } from './urls';
+
+class ClosingCache extends DummyCache {
+  closed = 0;
+  override async close() {
+    this.closed++;
+  }
+}
+
+/** An application directory with its own modules, as a user's project would have. */
+function applicationWith(files: Record<string, string>): string {
+  const dir = mkdtempSync(join(tmpdir(), 'cachette-app-'));
+  for (const [name, text] of Object.entries(files)) writeFileSync(join(dir, name), text);
+  return dir;
+}
+
+const DUCK_BACKEND = `
+class Base { makeAndValidateKey() {} }
+exports.FileLikeCache = class FileLikeCache extends Base { constructor(params) { super(); this.params = params; } };
+`;
+
+afterEach(async () => {
+  await closeCaches();
+  configureCaches({});
+});
+
+describe('createCache', () => {
+  it('builds from a configuration object', async () => {
+    const created = await createCache({ backend: DummyCache, keyPrefix: 'p', version: 3, timeout: null });
+    expect(created).toBeInstanceOf(DummyCache);
+    expect(created.makeKey('k')).toBe('p:3:k');
+    expect(created.defaultTimeout).toBeNull();
+  });
+
+  it('builds from a URL, reading the common parameters', async () => {
+    const created = await createCache('dummy://?timeout=60&key_prefix=site&version=2');
+    expect(created).toBeInstanceOf(DummyCache);
+    expect(created.defaultTimeout).toBe(60);
+    expect(created.makeKey('k')).toBe('site:2:k');
+  });
+
+  it('resolves a module specifier from the application, not from cache-core', async () => {
+    const app = applicationWith({ 'my-cache.cjs': DUCK_BACKEND });
+    const created = (await createCache({ backend: './my-cache.cjs', location: 'here' }, { resolveFrom: app })) as unknown as {
+      params: unknown;
+    };
+    expect(created.params).toEqual({ location: 'here' });
+    const named = await createCache({ backend: './my-cache.cjs#FileLikeCache' }, { resolveFrom: app });
+    expect(named.constructor.name).toBe('FileLikeCache');
+  });
+
+  it('explains a backend it cannot find or choose', async () => {
+    await expect(createCache('locmem://x', { resolveFrom: tmpdir() })).rejects.toThrow(
+      /Could not find backend '@cachette\/cache-locmem'/,
+    );
+    const app = applicationWith({ 'two.cjs': `${DUCK_BACKEND}\nexports.Other = exports.FileLikeCache;` });
+    await expect(createCache({ backend: './two.cjs' }, { resolveFrom: app })).rejects.toThrow(/name the class as/);
+    await expect(createCache({ backend: './two.cjs#Nope' }, { resolveFrom: app })).rejects.toThrow(/no cache class exported as 'Nope'/);
+    await expect(createCache('gopher://x')).rejects.toThrow(InvalidCacheBackendError);
+    await expect(createCache('not a url')).rejects.toThrow(InvalidCacheBackendError);
+  });
+
+  it('uses schemes registered by the application', async () => {
+    registerCacheScheme('null', DummyCache);
+    expect(await createCache('null://')).toBeInstanceOf(DummyCache);
+  });
+});
+
+describe('caches', () => {
+  it('gives one instance per alias', () => {
+    configureCaches({ default: 'dummy://', other: { backend: DummyCache, keyPrefix: 'o' } });
+    expect(caches.get('default')).toBe(caches.get('default'));
+    expect(caches.get()).toBe(caches.get('default'));
+    expect(caches.get('other')).not.toBe(caches.get('default'));
+    expect(caches.get('other').keyPrefix).toBe('o');
+  });
+
+  it("rejects an unknown alias with Django's message", () => {
+    configureCaches({ default: 'dummy://' });
+    expect(() => caches.get('nonexistent')).toThrow(InvalidCacheBackendError);
+    expect(() => caches.get('nonexistent')).toThrow("The connection 'nonexistent' doesn't exist.");
+  });
+
+  it('closes only the caches it created', async () => {
+    configureCaches({ default: { backend: ClosingCache }, unused: { backend: ClosingCache } });
+    const used = caches.get('default') as ClosingCache;
+    expect(caches.all({ initializedOnly: true })).toEqual([used]);
+    await closeCaches();
+    expect(used.closed).toBe(1);
+    expect(caches.all({ initializedOnly: true })).toEqual([]);
+  });
+
+  it('lists every alias, creating them', () => {
+    configureCaches({ default: 'dummy://', b: 'dummy://' });
+    expect(caches.all()).toHaveLength(2);
+  });
+
+  it('serves the default alias through `cache`', async () => {
+    configureCaches({ default: { backend: DummyCache, keyPrefix: 'd' } });
+    expect(cache.keyPrefix).toBe('d');
+    expect(await cache.add('k', 1)).toBe(true);
+    expect(cache.makeKey('k')).toBe('d:1:k');
+  });
+});
+
+describe('cache URLs', () => {
+  it('take the location from the body and options from the query', () => {
+    expect(commonParamsFromUrl(parseCacheUrl('locmem://sessions?max_entries=1000&cull_frequency=0&timeout=none'))).toEqual({
+      location: 'sessions',
+      timeout: null,
+      options: { maxEntries: 1000, cullFrequency: 0 },
+    });
+    expect(commonParamsFromUrl(parseCacheUrl('file:///var/tmp/cache%20dir')).location).toBe('/var/tmp/cache dir');
+    expect(parseCacheUrl('memcached://h1:11211,h2:11211?protocol=binary')).toMatchObject({
+      scheme: 'memcached',
+      body: 'h1:11211,h2:11211',
+    });
+    expect(parseCacheUrl('sqlite://:memory:').body).toBe(':memory:');
+  });
+});
