@@ -1,0 +1,1 @@
+export { LocMemCache, type LocMemOptions } from './locmem-cache';

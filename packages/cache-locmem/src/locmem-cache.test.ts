@@ -1,0 +1,276 @@
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { KeyNotFoundError, NonNumericValueError, SerializationError, caches, closeCaches, commonParamsFromUrl, configureCaches, parseCacheUrl } from '@cachette/cache-core';
+import { LocMemCache } from './index';
+
+// Each test gets its own location so shared stores never leak between tests.
+let locationCounter = 0;
+function freshLocation(): string {
+  return `locmem-test-${++locationCounter}`;
+}
+
+function newCache(options: object = {}, params: object = {}): LocMemCache {
+  return new LocMemCache({ location: freshLocation(), options, ...params });
+}
+
+afterEach(() => {
+  vi.useRealTimers();
+});
+
+describe('LocMemCache (Django LocMemCacheTests)', () => {
+  it('keeps caches with different locations apart', async () => {
+    const first = newCache();
+    const second = newCache();
+    await first.set('value', 42);
+    expect(await first.get('value')).toBe(42);
+    expect(await second.get('value')).toBeUndefined();
+  });
+
+  it('shares one store between instances with the same location', async () => {
+    const location = freshLocation();
+    const writer = new LocMemCache({ location });
+    const reader = new LocMemCache({ location });
+    await writer.set('shared', 'yes');
+    expect(await reader.get('shared')).toBe('yes');
+    await reader.clear();
+    expect(await writer.get('shared')).toBeUndefined();
+  });
+
+  it('shares the unnamed store between instances without a location', async () => {
+    const writer = new LocMemCache();
+    const reader = new LocMemCache({});
+    await writer.set('unnamed-location-key', 1);
+    expect(await reader.get('unnamed-location-key')).toBe(1);
+    await writer.delete('unnamed-location-key');
+  });
+
+  it('keeps the expiry across incr and decr', async () => {
+    vi.useFakeTimers({ now: 1_700_000_000_000 });
+    const cache = newCache();
+    await cache.set('counter', 1, 10);
+    expect(await cache.incr('counter')).toBe(2);
+    expect(await cache.decr('counter', 5)).toBe(-3);
+    vi.advanceTimersByTime(9_000);
+    expect(await cache.get('counter')).toBe(-3);
+    vi.advanceTimersByTime(1_000);
+    expect(await cache.get('counter')).toBeUndefined();
+  });
+
+  async function fillNine(): Promise<LocMemCache> {
+    const cache = newCache({ maxEntries: 9 });
+    for (let key = 0; key < 9; key++) await cache.set(String(key), key, null);
+    return cache;
+  }
+
+  async function present(cache: LocMemCache): Promise<number[]> {
+    const found: number[] = [];
+    for (let key = 0; key < 10; key++) if (await cache.hasKey(String(key))) found.push(key);
+    return found;
+  }
+
+  it('culls the least recently read entries (test_lru_get)', async () => {
+    const cache = await fillNine();
+    for (let key = 0; key < 6; key++) expect(await cache.get(String(key))).toBe(key);
+    await cache.set('9', 9, null);
+    expect(await present(cache)).toEqual([0, 1, 2, 3, 4, 5, 9]);
+  });
+
+  it('culls the least recently written entries (test_lru_set)', async () => {
+    const cache = await fillNine();
+    for (let key = 3; key < 9; key++) await cache.set(String(key), key, null);
+    await cache.set('9', 9, null);
+    expect(await present(cache)).toEqual([3, 4, 5, 6, 7, 8, 9]);
+  });
+
+  it('culls the least recently incremented entries (test_lru_incr)', async () => {
+    const cache = await fillNine();
+    for (let key = 0; key < 6; key++) expect(await cache.incr(String(key))).toBe(key + 1);
+    await cache.set('9', 9, null);
+    expect(await present(cache)).toEqual([0, 1, 2, 3, 4, 5, 9]);
+  });
+});
+
+describe('LocMemCache culling', () => {
+  it('removes count // cullFrequency entries once it holds maxEntries, even when overwriting', async () => {
+    const cache = newCache({ maxEntries: 10, cullFrequency: 4 });
+    for (let key = 0; key < 10; key++) await cache.set(`k${key}`, key);
+    await cache.set('k9', 'again'); // full: culls 10 // 4 = 2 (k0, k1) before storing
+    expect(await cache.hasKey('k0')).toBe(false);
+    expect(await cache.hasKey('k1')).toBe(false);
+    expect(await cache.hasKey('k2')).toBe(true);
+    expect(await cache.get('k9')).toBe('again');
+  });
+
+  it('clears everything when cullFrequency is 0', async () => {
+    const cache = newCache({ maxEntries: 5, cullFrequency: 0 });
+    for (let key = 0; key < 5; key++) await cache.set(`k${key}`, key);
+    await cache.set('new', 1);
+    for (let key = 0; key < 5; key++) expect(await cache.hasKey(`k${key}`)).toBe(false);
+    expect(await cache.get('new')).toBe(1);
+  });
+
+  it('does not refresh the order on hasKey and touch', async () => {
+    const cache = newCache({ maxEntries: 3, cullFrequency: 3 });
+    await cache.set('a', 1);
+    await cache.set('b', 2);
+    await cache.set('c', 3);
+    expect(await cache.hasKey('a')).toBe(true);
+    expect(await cache.touch('a', 100)).toBe(true);
+    await cache.set('d', 4); // culls 3 // 3 = 1: still 'a'
+    expect(await cache.hasKey('a')).toBe(false);
+    expect(await cache.hasKey('b')).toBe(true);
+  });
+
+  it('refreshes the order on add of an expired key', async () => {
+    const cache = newCache({ maxEntries: 3, cullFrequency: 3 });
+    await cache.set('a', 1, 0);
+    await cache.set('b', 2);
+    expect(await cache.add('a', 'fresh')).toBe(true);
+    await cache.set('c', 3);
+    await cache.set('d', 4); // culls the oldest: 'b'
+    expect(await cache.get('b')).toBeUndefined();
+    expect(await cache.get('a')).toBe('fresh');
+  });
+
+  it('stores thousands of entries beyond its initial capacity and culls them in order', async () => {
+    const cache = newCache({ maxEntries: 5000, cullFrequency: 2 });
+    for (let key = 0; key < 5000; key++) await cache.set(`k${key}`, key);
+    expect(await cache.get('k4999')).toBe(4999);
+    await cache.set('extra', true); // culls 2500: k0..k2499
+    expect(await cache.hasKey('k2499')).toBe(false);
+    expect(await cache.get('k2500')).toBe(2500);
+    expect(await cache.get('extra')).toBe(true);
+  });
+});
+
+describe('LocMemCache expiry', () => {
+  it('drops expired entries lazily and reports them missing', async () => {
+    vi.useFakeTimers({ now: 1_700_000_000_000 });
+    const cache = newCache();
+    await cache.set('short', 'lived', 1);
+    await cache.set('forever', 'lived', null);
+    vi.advanceTimersByTime(1_000);
+    expect(await cache.get('short', 'gone')).toBe('gone');
+    expect(await cache.hasKey('short')).toBe(false);
+    expect(await cache.get('forever')).toBe('lived');
+  });
+
+  it('returns false from touch on an expired key and does not revive it', async () => {
+    vi.useFakeTimers({ now: 1_700_000_000_000 });
+    const cache = newCache();
+    await cache.set('key', 'value', 1);
+    vi.advanceTimersByTime(1_500);
+    expect(await cache.touch('key', 100)).toBe(false);
+    expect(await cache.get('key')).toBeUndefined();
+  });
+
+  it('extends the expiry with touch', async () => {
+    vi.useFakeTimers({ now: 1_700_000_000_000 });
+    const cache = newCache();
+    await cache.set('key', 'value', 1);
+    expect(await cache.touch('key', 10)).toBe(true);
+    vi.advanceTimersByTime(5_000);
+    expect(await cache.get('key')).toBe('value');
+  });
+
+  it('rejects incr on an expired key with KeyNotFoundError', async () => {
+    const cache = newCache();
+    await cache.set('counter', 1, 0);
+    await expect(cache.incr('counter')).rejects.toBeInstanceOf(KeyNotFoundError);
+  });
+
+  it('lets add replace an expired entry', async () => {
+    const cache = newCache();
+    await cache.set('key', 'old', 0);
+    expect(await cache.add('key', 'new')).toBe(true);
+    expect(await cache.add('key', 'newer')).toBe(false);
+    expect(await cache.get('key')).toBe('new');
+  });
+});
+
+describe('LocMemCache copies', () => {
+  it('stores objects as copies: changing them after set or get changes nothing cached', async () => {
+    const cache = newCache();
+    const value = { list: [1, 2], nested: { text: 'a' } };
+    await cache.set('object', value);
+    value.list.push(3);
+    value.nested.text = 'changed';
+    const first = await cache.get<typeof value>('object');
+    expect(first).toEqual({ list: [1, 2], nested: { text: 'a' } });
+    first!.list.push(99);
+    expect(await cache.get('object')).toEqual({ list: [1, 2], nested: { text: 'a' } });
+  });
+
+  it('round-trips Buffers, Dates, Maps and bigints', async () => {
+    const cache = newCache();
+    const values = { buffer: Buffer.from([0, 1, 255]), date: new Date(0), map: new Map([[1, 'one']]), big: 2n ** 70n };
+    for (const [key, value] of Object.entries(values)) await cache.set(key, value);
+    for (const [key, value] of Object.entries(values)) expect(await cache.get(key)).toEqual(value);
+  });
+
+  it('keeps undefined and null as stored values distinct from a miss', async () => {
+    const cache = newCache();
+    await cache.set('undefined', undefined);
+    await cache.set('null', null);
+    expect(await cache.get('undefined', 'default')).toBeUndefined();
+    expect(await cache.get('null', 'default')).toBeNull();
+    expect(await cache.hasKey('undefined')).toBe(true);
+  });
+
+  it('rejects unserializable values with SerializationError and keeps the old value', async () => {
+    const cache = newCache();
+    await cache.set('key', 'old');
+    await expect(cache.set('key', { run: () => 1 })).rejects.toBeInstanceOf(SerializationError);
+    await expect(cache.add('other', Symbol('no'))).rejects.toBeInstanceOf(SerializationError);
+    expect(await cache.get('key')).toBe('old');
+    expect(await cache.hasKey('other')).toBe(false);
+  });
+
+  it('stores nothing from setMany when one value cannot be serialized', async () => {
+    const cache = newCache();
+    await expect(cache.setMany({ good: 1, bad: () => 1 })).rejects.toBeInstanceOf(SerializationError);
+    expect(await cache.hasKey('good')).toBe(false);
+  });
+
+  it('passes every value through a non-default serializer', async () => {
+    const cache = newCache({ serializer: 'json' });
+    await cache.set('text', 'plain');
+    expect(await cache.get('text')).toBe('plain');
+    await expect(cache.set('big', 1n)).rejects.toBeInstanceOf(SerializationError);
+  });
+
+  it('rejects incr on a value that is not an integer', async () => {
+    const cache = newCache();
+    await cache.set('text', 'abc');
+    await expect(cache.incr('text')).rejects.toBeInstanceOf(NonNumericValueError);
+    expect(await cache.get('text')).toBe('abc');
+  });
+});
+
+describe('LocMemCache configuration', () => {
+  afterEach(async () => {
+    await closeCaches();
+  });
+
+  // The registry loads '@cachette/cache-locmem' from the build; tests pass the class itself.
+  it('reads options from a registry configuration object', () => {
+    configureCaches({ default: { backend: LocMemCache, location: freshLocation(), options: { maxEntries: 1000, cullFrequency: 5 } } });
+    const cache = caches.get('default') as LocMemCache;
+    expect(cache).toBeInstanceOf(LocMemCache);
+    expect([cache.maxEntries, cache.cullFrequency]).toEqual([1000, 5]);
+  });
+
+  it('reads location and options from a locmem:// URL', () => {
+    const cache = new LocMemCache(commonParamsFromUrl(parseCacheUrl('locmem://sessions?max_entries=1000&cull_frequency=5&timeout=60')));
+    expect([cache.location, cache.maxEntries, cache.cullFrequency, cache.defaultTimeout]).toEqual(['sessions', 1000, 5, 60]);
+  });
+
+  it('uses Django defaults', () => {
+    const cache = new LocMemCache();
+    expect([cache.location, cache.maxEntries, cache.cullFrequency, cache.serializer.name]).toEqual(['', 300, 3, 'v8']);
+  });
+
+  it('rejects invalid options with a TypeError', () => {
+    expect(() => new LocMemCache({ options: { maxEntries: 'many' } })).toThrow(TypeError);
+    expect(() => new LocMemCache({ options: { serializer: 'xml' } })).toThrow(TypeError);
+  });
+});

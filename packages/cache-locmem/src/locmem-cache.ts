@@ -1,0 +1,178 @@
+import {
+  BaseCache,
+  MISSING,
+  incrementedValue,
+  nowInSeconds,
+  readCullingOptions,
+  resolveSerializer,
+  cullCount,
+  v8Serializer,
+  type CacheParams,
+  type CullingOptions,
+  type Missing,
+  type Serializer,
+  type SerializerOption,
+} from '@cachette/cache-core';
+import { NEVER, storeFor, type LruStore } from './lru';
+
+export interface LocMemOptions extends CullingOptions {
+  /** How values other than strings, numbers, booleans, null, undefined and bigints are copied. Default `'v8'`. */
+  serializer?: SerializerOption;
+}
+
+/** Values that cannot be changed after `set`, so the cache may keep them as they are. */
+function isImmutable(value: unknown): boolean {
+  const type = typeof value;
+  return type === 'string' || type === 'number' || type === 'boolean' || type === 'bigint' || value == null;
+}
+
+/** A stored copy is always a Buffer; every other stored value is an immutable one kept as is. */
+function isSerializedCopy(stored: unknown): stored is Buffer {
+  return typeof stored === 'object' && stored !== null;
+}
+
+function storedExpiry(timeout: number | null): number {
+  return timeout === null ? NEVER : timeout;
+}
+
+/**
+ * Django's LocMemCache: a least-recently-used store per `location`, shared by every instance in
+ * the process with that location. Culls `entries / cullFrequency` of the least recently used
+ * entries when it holds `maxEntries`; drops expired entries when it meets them (no timers).
+ * Keeps copies: objects are serialized on `set` and deserialized on `get`.
+ */
+export class LocMemCache extends BaseCache {
+  readonly location: string;
+  readonly maxEntries: number;
+  readonly cullFrequency: number;
+  readonly serializer: Serializer;
+  private readonly store: LruStore;
+  /**
+   * With the v8 serializer, immutable values round-trip unchanged, so they skip it. Any other
+   * serializer sees every value: it was chosen to constrain or transform what is stored.
+   */
+  private readonly keepsImmutablesAsIs: boolean;
+
+  constructor(params: CacheParams = {}) {
+    super(params);
+    const options = (params.options ?? {}) as LocMemOptions;
+    const { maxEntries, cullFrequency } = readCullingOptions(options);
+    this.location = typeof params.location === 'string' ? params.location : (params.location?.[0] ?? '');
+    this.maxEntries = maxEntries;
+    this.cullFrequency = cullFrequency;
+    this.serializer = resolveSerializer(options.serializer);
+    this.keepsImmutablesAsIs = this.serializer === v8Serializer;
+    this.store = storeFor(this.location);
+  }
+
+  // ---- primitives: synchronous, one clock read each ------------------------------------------
+
+  protected getItem(key: string): unknown {
+    const slot = this.liveSlot(key);
+    if (slot === undefined) return MISSING;
+    this.store.markUsed(slot);
+    return this.readValue(slot);
+  }
+
+  protected setItem(key: string, value: unknown, timeout: number | null): void {
+    this.storeValue(key, this.toStored(value), timeout);
+  }
+
+  protected addItem(key: string, value: unknown, timeout: number | null): boolean {
+    const stored = this.toStored(value);
+    if (this.liveSlot(key) !== undefined) return false;
+    this.storeValue(key, stored, timeout);
+    return true;
+  }
+
+  protected touchItem(key: string, timeout: number | null): boolean {
+    const slot = this.store.slotOf(key);
+    // Django leaves an expired entry in place here; the next read drops it.
+    if (slot === undefined || this.store.expiries[slot]! <= nowInSeconds()) return false;
+    this.store.expiries[slot] = storedExpiry(timeout);
+    return true;
+  }
+
+  protected deleteItem(key: string): boolean {
+    const slot = this.store.slotOf(key);
+    if (slot === undefined) return false;
+    this.store.remove(slot);
+    return true;
+  }
+
+  protected incrItem(key: string, delta: number): number | Missing {
+    const slot = this.liveSlot(key);
+    if (slot === undefined) return MISSING;
+    const next = incrementedValue(key, this.readValue(slot), delta);
+    this.store.values[slot] = next;
+    this.store.markUsed(slot);
+    return next;
+  }
+
+  protected override async hasItem(key: string): Promise<boolean> {
+    return this.liveSlot(key) !== undefined;
+  }
+
+  protected override getManyItems(keys: readonly string[]): Promise<Map<string, unknown>> {
+    const now = nowInSeconds();
+    const found = new Map<string, unknown>();
+    for (const key of keys) {
+      const slot = this.liveSlot(key, now);
+      if (slot === undefined) continue;
+      this.store.markUsed(slot);
+      found.set(key, this.readValue(slot));
+    }
+    return Promise.resolve(found);
+  }
+
+  /** Copies every value first, so a value the serializer rejects leaves the cache unchanged. */
+  protected override setManyItems(entries: ReadonlyArray<readonly [string, unknown]>, timeout: number | null): Promise<string[]> {
+    try {
+      const copies = entries.map(([key, value]) => [key, this.toStored(value)] as const);
+      for (const [key, stored] of copies) this.storeValue(key, stored, timeout);
+      return Promise.resolve([]);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+  }
+
+  protected override deleteManyItems(keys: readonly string[]): Promise<void> {
+    for (const key of keys) this.deleteItem(key);
+    return Promise.resolve();
+  }
+
+  async clear(): Promise<void> {
+    this.store.clear();
+  }
+
+  // ---- helpers ---------------------------------------------------------------------------------
+
+  /**
+   * The slot of `key` when it holds a live entry; an expired entry is removed. The clock is read
+   * only for entries that can expire, unless a loop passes the `now` it read once.
+   */
+  private liveSlot(key: string, now?: number): number | undefined {
+    const slot = this.store.slotOf(key);
+    if (slot === undefined) return undefined;
+    const expiry = this.store.expiries[slot]!;
+    if (expiry !== NEVER && expiry <= (now ?? nowInSeconds())) {
+      this.store.remove(slot);
+      return undefined;
+    }
+    return slot;
+  }
+
+  private storeValue(key: string, stored: unknown, timeout: number | null): void {
+    if (this.store.size >= this.maxEntries) this.store.removeOldest(cullCount(this.store.size, this.cullFrequency));
+    this.store.set(key, stored, storedExpiry(timeout));
+  }
+
+  private toStored(value: unknown): unknown {
+    return this.keepsImmutablesAsIs && isImmutable(value) ? value : this.serializer.serialize(value);
+  }
+
+  private readValue(slot: number): unknown {
+    const stored = this.store.values[slot];
+    return isSerializedCopy(stored) ? this.serializer.deserialize(stored) : stored;
+  }
+}
