@@ -1,0 +1,26 @@
+import { describe, expect, it } from 'vitest';
+import { encodeCommand } from './encoder';
+
+describe('encodeCommand', () => {
+  it('encodes every argument as a bulk string with its byte length', () => {
+    expect(encodeCommand(['SET', 'clé', Buffer.from([0, 13, 10]), 42, -1.5, 10n]).toString('latin1')).toBe(
+      Buffer.from('*6\r\n$3\r\nSET\r\n$4\r\nclé\r\n$3\r\n\0\r\n\r\n$2\r\n42\r\n$4\r\n-1.5\r\n$2\r\n10\r\n').toString('latin1'),
+    );
+  });
+
+  it('keeps a key holding CRLF and a command inside one bulk string (no injection)', () => {
+    const wire = encodeCommand(['GET', 'a\r\nFLUSHALL\r\n']).toString('latin1');
+    expect(wire).toBe('*2\r\n$3\r\nGET\r\n$13\r\na\r\nFLUSHALL\r\n\r\n');
+  });
+
+  it('writes lengths of many digits and empty arguments', () => {
+    const value = 'x'.repeat(12345);
+    expect(encodeCommand(['SET', '', value]).toString()).toBe(`*3\r\n$3\r\nSET\r\n$0\r\n\r\n$12345\r\n${value}\r\n`);
+  });
+
+  it('rejects arguments that have no wire form with a TypeError', () => {
+    expect(() => encodeCommand(['SET', 'k', undefined as never])).toThrow(TypeError);
+    expect(() => encodeCommand(['SET', 'k', NaN])).toThrow(/argument 2/);
+    expect(() => encodeCommand(['SET', 'k', { a: 1 } as never])).toThrow(TypeError);
+  });
+});

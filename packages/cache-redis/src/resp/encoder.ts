@@ -1,0 +1,72 @@
+/** One argument of a command: sent as a bulk string, so no value can break the framing. */
+export type RespArgument = string | Buffer | number | bigint;
+
+const CRLF_LENGTH = 2;
+
+function decimalLength(value: number): number {
+  let digits = 1;
+  while (value >= 10) {
+    value = Math.floor(value / 10);
+    digits++;
+  }
+  return digits;
+}
+
+/** Writes a non-negative integer as ASCII digits; returns the offset after it. */
+function writeDecimal(target: Buffer, offset: number, value: number): number {
+  const end = offset + decimalLength(value);
+  for (let i = end - 1; i >= offset; i--) {
+    target[i] = 48 + (value % 10);
+    value = Math.floor(value / 10);
+  }
+  return end;
+}
+
+function writeHeader(target: Buffer, offset: number, marker: number, length: number): number {
+  target[offset] = marker;
+  offset = writeDecimal(target, offset + 1, length);
+  target[offset] = 13;
+  target[offset + 1] = 10;
+  return offset + CRLF_LENGTH;
+}
+
+function headerLength(length: number): number {
+  return 1 + decimalLength(length) + CRLF_LENGTH;
+}
+
+function argumentText(argument: RespArgument, index: number): string | Buffer {
+  if (typeof argument === 'string' || Buffer.isBuffer(argument)) return argument;
+  if (typeof argument === 'bigint') return argument.toString();
+  if (typeof argument === 'number' && Number.isFinite(argument)) return String(argument);
+  throw new TypeError(`Redis command argument ${index} must be a string, Buffer, finite number or bigint; got ${String(argument)}`);
+}
+
+/**
+ * Encodes one command (`['SET', key, value]`) as a RESP array of bulk strings, straight into a
+ * single Buffer of the exact size: strings are measured, then written in place.
+ */
+export function encodeCommand(args: readonly RespArgument[]): Buffer {
+  const count = args.length;
+  // Texts and lengths are computed once; two small arrays beat re-measuring UTF-8 strings.
+  const texts: Array<string | Buffer> = new Array(count);
+  const lengths: number[] = new Array(count);
+  let size = headerLength(count);
+  for (let i = 0; i < count; i++) {
+    const text = argumentText(args[i]!, i);
+    const length = typeof text === 'string' ? Buffer.byteLength(text) : text.length;
+    texts[i] = text;
+    lengths[i] = length;
+    size += headerLength(length) + length + CRLF_LENGTH;
+  }
+  const target = Buffer.allocUnsafe(size);
+  let offset = writeHeader(target, 0, 42 /* * */, count);
+  for (let i = 0; i < count; i++) {
+    const text = texts[i]!;
+    offset = writeHeader(target, offset, 36 /* $ */, lengths[i]!);
+    offset += typeof text === 'string' ? target.write(text, offset) : text.copy(target, offset);
+    target[offset] = 13;
+    target[offset + 1] = 10;
+    offset += CRLF_LENGTH;
+  }
+  return target;
+}
