@@ -1,0 +1,175 @@
+import { performance } from 'node:perf_hooks';
+
+/** One contender in a case: a single operation, called with a running iteration number. */
+export interface Candidate {
+  readonly name: string;
+  /**
+   * One operation. When it returns a Promise (checked on the first call), every call is awaited
+   * before the next one starts; otherwise calls run back to back, synchronously.
+   */
+  readonly run: (iteration: number) => unknown;
+}
+
+/** Candidates doing the same work, measured side by side and compared with `baseline`. */
+export interface BenchCase {
+  readonly name: string;
+  /** The candidate every ratio is computed against. */
+  readonly baseline: string;
+  readonly candidates: readonly Candidate[];
+  /** Operations in flight at once for awaited candidates (network round trips); default 1. */
+  readonly concurrency?: number;
+  /** A goal to report: `candidate` should reach at least `minRatio` × the baseline. */
+  readonly target?: { readonly candidate: string; readonly minRatio: number };
+}
+
+/** What a suite's `setup` hands the runner: the cases, and how to release what they use. */
+export interface PreparedSuite {
+  readonly cases: readonly BenchCase[];
+  readonly teardown?: () => Promise<void> | void;
+}
+
+/**
+ * A file in `src/suites/<name>.ts` exports one of these as its default export. `setup` starts
+ * whatever the cases need (servers from `@cachette/test-servers`, clients, filled caches);
+ * returning `{ skipped: reason }` prints the reason instead of running.
+ */
+export interface BenchSuite {
+  readonly description: string;
+  setup(): Promise<PreparedSuite | { readonly skipped: string }>;
+}
+
+export function defineSuite(suite: BenchSuite): BenchSuite {
+  return suite;
+}
+
+export interface RunOptions {
+  /** Timed rounds per candidate. */
+  readonly rounds: number;
+  /** The target duration of one round, in milliseconds. */
+  readonly roundMs: number;
+  /** Warm-up time per candidate before the first timed round, in milliseconds. */
+  readonly warmupMs: number;
+}
+
+export const DEFAULT_RUN_OPTIONS: RunOptions = { rounds: 10, roundMs: 100, warmupMs: 500 };
+
+export interface CandidateResult {
+  readonly candidate: string;
+  /** Operations per second, one entry per round, in the order measured. */
+  readonly roundOpsPerSecond: readonly number[];
+  readonly medianOpsPerSecond: number;
+  /** The median of this candidate divided by the baseline's median. */
+  readonly ratio: number;
+}
+
+export interface CaseResult {
+  readonly name: string;
+  readonly baseline: string;
+  readonly results: readonly CandidateResult[];
+  readonly target?: { readonly candidate: string; readonly minRatio: number; readonly met: boolean };
+}
+
+type Batch = (operations: number) => unknown;
+
+// Each candidate gets its own freshly compiled loop, so the call site inside the loop sees one
+// operation function only: a loop shared by all candidates would turn megamorphic and slow them
+// all down by an amount that depends on the order they ran in.
+const AsyncFunction = Object.getPrototypeOf(async () => {}).constructor as FunctionConstructor;
+const SYNC_LOOP = 'let result; for (let i = 0; i < n; i++) result = run(start + i); return result;';
+const AWAITED_LOOP = 'let result; for (let i = 0; i < n; i++) result = await run(start + i); return result;';
+
+function compileBatch(candidate: Candidate, awaited: boolean, concurrency: number): Batch {
+  let iteration = 0;
+  const loop = awaited
+    ? (new AsyncFunction('run', 'start', 'n', AWAITED_LOOP) as (run: Candidate['run'], start: number, n: number) => Promise<unknown>)
+    : (new Function('run', 'start', 'n', SYNC_LOOP) as (run: Candidate['run'], start: number, n: number) => unknown);
+  if (!awaited || concurrency === 1) {
+    return (operations) => {
+      const start = iteration;
+      iteration += operations;
+      return loop(candidate.run, start, operations);
+    };
+  }
+  return (operations) => {
+    const perWorker = operations / concurrency;
+    const workers: unknown[] = [];
+    for (let worker = 0; worker < concurrency; worker++) {
+      workers.push(loop(candidate.run, iteration, perWorker));
+      iteration += perWorker;
+    }
+    return Promise.all(workers);
+  };
+}
+
+/** Times one batch; returns its duration in milliseconds. */
+async function timeBatch(batch: Batch, operations: number): Promise<number> {
+  const started = performance.now();
+  const pending = batch(operations);
+  if (pending instanceof Promise) await pending;
+  return performance.now() - started;
+}
+
+interface Contender {
+  readonly candidate: Candidate;
+  readonly batch: Batch;
+  /** Operations per batch, calibrated in the warm-up so a batch lasts about one round. */
+  operations: number;
+  readonly rounds: number[];
+}
+
+async function prepare(candidate: Candidate, concurrency: number, options: RunOptions): Promise<Contender> {
+  const first = candidate.run(0);
+  const awaited = first instanceof Promise;
+  if (awaited) await first;
+  const batch = compileBatch(candidate, awaited, concurrency);
+  let operations = 16 * concurrency;
+  const warmupEnds = performance.now() + options.warmupMs;
+  do {
+    const elapsed = await timeBatch(batch, operations);
+    // Aim each batch at one round's length, growing at most 10× per step to stay careful.
+    const wanted = Math.min(operations * 10, (operations * options.roundMs) / Math.max(elapsed, 0.01));
+    // Whole batches per worker, so every round runs exactly `operations` operations.
+    operations = Math.max(1, Math.ceil(wanted / concurrency)) * concurrency;
+  } while (performance.now() < warmupEnds);
+  return { candidate, batch, operations, rounds: [] };
+}
+
+export function median(values: readonly number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = sorted.length >> 1;
+  return sorted.length % 2 === 1 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
+}
+
+/**
+ * Warms every candidate up, then measures them in alternating rounds (the starting candidate
+ * rotates each round), so drift in the machine's speed (other processes, thermal limits, GC)
+ * spreads over all candidates instead of favouring whichever ran first.
+ */
+export async function runCase(benchCase: BenchCase, options: RunOptions = DEFAULT_RUN_OPTIONS): Promise<CaseResult> {
+  const concurrency = benchCase.concurrency ?? 1;
+  const contenders: Contender[] = [];
+  for (const candidate of benchCase.candidates) contenders.push(await prepare(candidate, concurrency, options));
+  for (let round = 0; round < options.rounds; round++) {
+    for (let turn = 0; turn < contenders.length; turn++) {
+      const contender = contenders[(round + turn) % contenders.length]!;
+      const elapsed = await timeBatch(contender.batch, contender.operations);
+      contender.rounds.push((contender.operations * 1000) / elapsed);
+    }
+  }
+  return summarize(benchCase, contenders);
+}
+
+function summarize(benchCase: BenchCase, contenders: readonly Contender[]): CaseResult {
+  const medians = new Map(contenders.map((contender) => [contender.candidate.name, median(contender.rounds)]));
+  const baseline = medians.get(benchCase.baseline);
+  if (baseline === undefined) throw new Error(`Case '${benchCase.name}' names baseline '${benchCase.baseline}', which is not one of its candidates`);
+  const results = contenders.map((contender) => {
+    const medianOpsPerSecond = medians.get(contender.candidate.name)!;
+    return { candidate: contender.candidate.name, roundOpsPerSecond: contender.rounds, medianOpsPerSecond, ratio: medianOpsPerSecond / baseline };
+  });
+  const result: CaseResult = { name: benchCase.name, baseline: benchCase.baseline, results };
+  if (!benchCase.target) return result;
+  const { candidate, minRatio } = benchCase.target;
+  const reached = results.find((entry) => entry.candidate === candidate)?.ratio ?? 0;
+  return { ...result, target: { candidate, minRatio, met: reached >= minRatio } };
+}

@@ -1,0 +1,77 @@
+import { LRUCache } from 'lru-cache';
+import { LocMemCache } from '@cachette/cache-locmem';
+import { defineSuite, type Candidate } from '../harness';
+
+// A power of two, so the candidates pick keys with a mask instead of a division.
+const KEY_COUNT = 1024;
+const KEY_MASK = KEY_COUNT - 1;
+const MANY_SIZE = 10;
+
+const keys = Array.from({ length: KEY_COUNT }, (_, index) => `user:${index}:profile`);
+const absentKeys = keys.map((key) => `absent:${key}`);
+const value = 'a cached string value of moderate length';
+const manyKeys = Array.from({ length: KEY_COUNT }, (_, start) => Array.from({ length: MANY_SIZE }, (_, offset) => keys[(start + offset) & KEY_MASK]!));
+
+function lruGetMany(lru: LRUCache<string, string>, batch: readonly string[]): Map<string, string> {
+  const found = new Map<string, string>();
+  for (const key of batch) {
+    const hit = lru.get(key);
+    if (hit !== undefined) found.set(key, hit);
+  }
+  return found;
+}
+
+export default defineSuite({
+  description: '@cachette/cache-locmem (awaited, default options) against lru-cache (synchronous, no TTL)',
+  async setup() {
+    const cache = new LocMemCache({ location: 'bench', options: { maxEntries: KEY_COUNT * 4 } });
+    const lru = new LRUCache<string, string>({ max: KEY_COUNT * 4 });
+    const lruWithTtl = new LRUCache<string, string>({ max: KEY_COUNT * 4, ttl: 300_000 });
+    for (const key of keys) {
+      await cache.set(key, value);
+      lru.set(key, value);
+      lruWithTtl.set(key, value);
+    }
+    const lruGet: Candidate = { name: 'lru-cache', run: (i) => lru.get(keys[i & KEY_MASK]!) };
+    return {
+      cases: [
+        {
+          name: 'get string hit',
+          baseline: 'lru-cache',
+          target: { candidate: 'cachette', minRatio: 1 / 3 },
+          candidates: [
+            { name: 'cachette', run: (i) => cache.get(keys[i & KEY_MASK]!) },
+            lruGet,
+            { name: 'lru-cache ttl', run: (i) => lruWithTtl.get(keys[i & KEY_MASK]!) },
+            { name: 'lru-cache awaited', run: async (i) => lru.get(keys[i & KEY_MASK]!) },
+          ],
+        },
+        {
+          name: 'get miss',
+          baseline: 'lru-cache',
+          candidates: [
+            { name: 'cachette', run: (i) => cache.get(absentKeys[i & KEY_MASK]!) },
+            { name: 'lru-cache', run: (i) => lru.get(absentKeys[i & KEY_MASK]!) },
+          ],
+        },
+        {
+          name: 'set string',
+          baseline: 'lru-cache',
+          candidates: [
+            { name: 'cachette', run: (i) => cache.set(keys[i & KEY_MASK]!, value) },
+            { name: 'lru-cache', run: (i) => lru.set(keys[i & KEY_MASK]!, value) },
+            { name: 'lru-cache ttl', run: (i) => lruWithTtl.set(keys[i & KEY_MASK]!, value) },
+          ],
+        },
+        {
+          name: `getMany ${MANY_SIZE} hits`,
+          baseline: 'lru-cache',
+          candidates: [
+            { name: 'cachette', run: (i) => cache.getMany(manyKeys[i & KEY_MASK]!) },
+            { name: 'lru-cache', run: (i) => lruGetMany(lru, manyKeys[i & KEY_MASK]!) },
+          ],
+        },
+      ],
+    };
+  },
+});
