@@ -12,6 +12,8 @@ export const MEMCACHE_MAX_KEY_LENGTH = 250;
 // Any character memcached's text protocol treats as a separator or control: below 33, or DEL.
 const MEMCACHE_UNSAFE_CHARACTER = /[\x00-\x20\x7f]/;
 
+const NO_WARNINGS: readonly string[] = Object.freeze([]);
+
 function codePointLength(text: string): number {
   let length = 0;
   for (const _ of text) length++;
@@ -23,9 +25,9 @@ function codePointLength(text: string): number {
  * (code points), and any character below 33 or equal to 127. Returns the messages, empty when the
  * key is safe.
  */
-export function memcacheKeyWarnings(key: string): string[] {
-  // Fast path: every made key passes through here on every operation.
-  if (key.length <= MEMCACHE_MAX_KEY_LENGTH && !MEMCACHE_UNSAFE_CHARACTER.test(key)) return [];
+export function memcacheKeyWarnings(key: string): readonly string[] {
+  // Fast path, without allocation: every made key passes through here on every operation.
+  if (key.length <= MEMCACHE_MAX_KEY_LENGTH && !MEMCACHE_UNSAFE_CHARACTER.test(key)) return NO_WARNINGS;
   const warnings: string[] = [];
   if (key.length > MEMCACHE_MAX_KEY_LENGTH && codePointLength(key) > MEMCACHE_MAX_KEY_LENGTH) {
     warnings.push(`Cache key will cause errors if used with memcached: ${pyRepr(key)} (longer than ${MEMCACHE_MAX_KEY_LENGTH})`);
