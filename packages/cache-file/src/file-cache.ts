@@ -1,0 +1,280 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { link, mkdir, open, readdir, rename, stat, unlink, type FileHandle } from 'node:fs/promises';
+import { isAbsolute, join, resolve } from 'node:path';
+import {
+  BaseCache,
+  MISSING,
+  cullCount,
+  incrementedValue,
+  nowInSeconds,
+  readCullingOptions,
+  resolveSerializer,
+  type CacheParams,
+  type CullingOptions,
+  type Missing,
+  type Serializer,
+  type SerializerOption,
+} from '@cachette/cache-core';
+import { EXPIRY_OFFSET, HEADER_LENGTH, compressBody, decodeExpiry, decompressBody, encodeExpiry, encodeHeader, isExpired } from './entry-format';
+
+export interface FileCacheOptions extends CullingOptions {
+  /** How values become bytes: `'v8'` (default), `'json'` or your own `Serializer`. */
+  serializer?: SerializerOption;
+}
+
+/** `location` is the cache directory: an absolute path, created (mode 0700) on the first write. */
+export interface FileCacheParams extends CacheParams {
+  options?: FileCacheOptions;
+}
+
+const CACHE_FILE_SUFFIX = '.cachette';
+// Only names this backend writes: md5 hex + suffix. Temporary files end in `.tmp` and never match.
+const CACHE_FILE_NAME = /^[0-9a-f]{32}\.cachette$/;
+const DIRECTORY_MODE = 0o700;
+const FILE_MODE = 0o600;
+
+/** A live cache file: its expiry and serialized value. */
+interface StoredEntry {
+  expiry: number | null;
+  serialized: Buffer;
+}
+
+function errorCode(error: unknown): string | undefined {
+  return (error as NodeJS.ErrnoException | null)?.code;
+}
+
+async function ignoreMissingFile<T>(operation: Promise<T>, fallback: T): Promise<T> {
+  try {
+    return await operation;
+  } catch (error) {
+    if (errorCode(error) === 'ENOENT') return fallback;
+    throw error;
+  }
+}
+
+/** Picks `count` distinct random elements (a partial Fisher–Yates shuffle, as Python's `random.sample`). */
+function randomSample<T>(items: T[], count: number): T[] {
+  for (let index = 0; index < count; index++) {
+    const pick = index + Math.floor(Math.random() * (items.length - index));
+    [items[index], items[pick]] = [items[pick]!, items[index]!];
+  }
+  return items.slice(0, count);
+}
+
+async function decompressOrUndefined(contents: Buffer): Promise<Buffer | undefined> {
+  try {
+    return await decompressBody(contents.subarray(HEADER_LENGTH));
+  } catch {
+    return undefined;
+  }
+}
+
+function cacheDirectory(location: unknown): string {
+  if (typeof location !== 'string' || !isAbsolute(location)) {
+    throw new TypeError(`FileCache needs an absolute directory as location (e.g. '/var/tmp/cachette'); got ${String(location)}`);
+  }
+  return resolve(location);
+}
+
+/**
+ * Django's `FileBasedCache`: one file per key, named by the md5 of the made key, written to a
+ * temporary file and renamed into place so readers never see a torn value.
+ */
+export class FileCache extends BaseCache {
+  readonly directory: string;
+  private readonly serializer: Serializer;
+  private readonly maxEntries: number;
+  private readonly cullFrequency: number;
+
+  constructor(params: FileCacheParams = {}) {
+    super(params);
+    this.directory = cacheDirectory(params.location);
+    this.serializer = resolveSerializer(params.options?.serializer);
+    ({ maxEntries: this.maxEntries, cullFrequency: this.cullFrequency } = readCullingOptions(params.options));
+  }
+
+  /** The file holding a made key: never derived from the key's text, so no key can escape the directory. */
+  filePath(key: string): string {
+    return join(this.directory, createHash('md5').update(key).digest('hex') + CACHE_FILE_SUFFIX);
+  }
+
+  // ---- primitives ----------------------------------------------------------------------------
+
+  protected async getItem(key: string): Promise<unknown> {
+    const entry = await this.readLiveEntry(this.filePath(key));
+    return entry ? this.serializer.deserialize(entry.serialized) : MISSING;
+  }
+
+  protected override async hasItem(key: string): Promise<boolean> {
+    return (await this.readLiveEntry(this.filePath(key))) !== undefined;
+  }
+
+  protected override async getManyItems(keys: readonly string[]): Promise<Map<string, unknown>> {
+    const values = await Promise.all(keys.map((key) => this.getItem(key)));
+    const found = new Map<string, unknown>();
+    keys.forEach((key, index) => {
+      if (values[index] !== MISSING) found.set(key, values[index]);
+    });
+    return found;
+  }
+
+  protected async setItem(key: string, value: unknown, expiry: number | null): Promise<void> {
+    const contents = await this.encodeEntry(value, expiry);
+    await this.cull();
+    await this.writeAtomically(this.filePath(key), contents);
+  }
+
+  /**
+   * Atomic across processes: the new file is hard-linked into place, which fails when a file
+   * exists. A stale (expired or unreadable) file is removed and the link tried again.
+   */
+  protected async addItem(key: string, value: unknown, expiry: number | null): Promise<boolean> {
+    const contents = await this.encodeEntry(value, expiry);
+    await this.cull();
+    const path = this.filePath(key);
+    const temporary = await this.writeTemporary(path, contents);
+    try {
+      for (;;) {
+        try {
+          await link(temporary, path);
+          return true;
+        } catch (error) {
+          if (errorCode(error) !== 'EEXIST') throw error;
+        }
+        if (await this.readLiveEntry(path)) return false;
+      }
+    } finally {
+      await ignoreMissingFile(unlink(temporary), undefined);
+    }
+  }
+
+  /**
+   * Rewrites the expiry in place with one positioned write. If a `set` renames a new file over
+   * this one meanwhile, the write lands in the replaced file and the new value keeps its own expiry.
+   */
+  protected async touchItem(key: string, expiry: number | null): Promise<boolean> {
+    const path = this.filePath(key);
+    const handle = await ignoreMissingFile(open(path, 'r+'), undefined);
+    if (!handle) return false;
+    try {
+      const header = Buffer.alloc(HEADER_LENGTH);
+      const { bytesRead } = await handle.read(header, 0, HEADER_LENGTH, 0);
+      const stored = decodeExpiry(header.subarray(0, bytesRead));
+      if (stored === undefined || isExpired(stored, nowInSeconds())) {
+        await this.removeStale(path, (await handle.stat()).ino);
+        return false;
+      }
+      await handle.write(encodeExpiry(expiry), 0, HEADER_LENGTH - EXPIRY_OFFSET, EXPIRY_OFFSET);
+      return true;
+    } finally {
+      await handle.close();
+    }
+  }
+
+  protected async deleteItem(key: string): Promise<boolean> {
+    return ignoreMissingFile(unlink(this.filePath(key)).then(() => true), false);
+  }
+
+  protected override async deleteManyItems(keys: readonly string[]): Promise<void> {
+    await Promise.all(keys.map((key) => this.deleteItem(key)));
+  }
+
+  /** Reads and rewrites the file keeping its expiry: atomic per write, not across processes (as Django). */
+  protected async incrItem(key: string, delta: number): Promise<number | Missing> {
+    const path = this.filePath(key);
+    const entry = await this.readLiveEntry(path);
+    if (!entry) return MISSING;
+    const next = incrementedValue(key, this.serializer.deserialize(entry.serialized), delta);
+    await this.writeAtomically(path, await this.encodeEntry(next, entry.expiry));
+    return next;
+  }
+
+  /** Removes this cache's files only: foreign files and the directory itself stay. */
+  async clear(): Promise<void> {
+    const files = await this.listCacheFiles();
+    await this.removeFiles(files);
+  }
+
+  // ---- files ---------------------------------------------------------------------------------
+
+  private async encodeEntry(value: unknown, expiry: number | null): Promise<Buffer[]> {
+    return [encodeHeader(expiry), await compressBody(this.serializer.serialize(value))];
+  }
+
+  /**
+   * The entry at `path` when it is present, intact and not expired. An expired, corrupt,
+   * truncated or foreign file is removed and reads as missing; other filesystem errors reject.
+   */
+  private async readLiveEntry(path: string): Promise<StoredEntry | undefined> {
+    const handle = await ignoreMissingFile(open(path, 'r'), undefined);
+    if (!handle) return undefined;
+    let contents: Buffer;
+    let inode: number;
+    try {
+      [contents, { ino: inode }] = await Promise.all([handle.readFile(), handle.stat()]);
+    } finally {
+      await handle.close();
+    }
+    const expiry = decodeExpiry(contents);
+    const serialized = expiry === undefined || isExpired(expiry, nowInSeconds()) ? undefined : await decompressOrUndefined(contents);
+    if (serialized === undefined) {
+      await this.removeStale(path, inode);
+      return undefined;
+    }
+    return { expiry: expiry!, serialized };
+  }
+
+  /** Removes `path` unless another writer has renamed a new file there since it was read. */
+  private async removeStale(path: string, inode: number): Promise<void> {
+    const current = await ignoreMissingFile(stat(path), undefined);
+    if (current?.ino === inode) await ignoreMissingFile(unlink(path), undefined);
+  }
+
+  private async writeAtomically(path: string, contents: Buffer[]): Promise<void> {
+    const temporary = await this.writeTemporary(path, contents);
+    try {
+      await rename(temporary, path);
+    } catch (error) {
+      await ignoreMissingFile(unlink(temporary), undefined);
+      throw error;
+    }
+  }
+
+  /** Writes a new file beside `path`; recreates the cache directory if it is missing. */
+  private async writeTemporary(path: string, contents: Buffer[]): Promise<string> {
+    const temporary = `${path}.${randomBytes(6).toString('hex')}.tmp`;
+    let handle: FileHandle;
+    try {
+      handle = await open(temporary, 'wx', FILE_MODE);
+    } catch (error) {
+      if (errorCode(error) !== 'ENOENT') throw error;
+      await mkdir(this.directory, { recursive: true, mode: DIRECTORY_MODE });
+      handle = await open(temporary, 'wx', FILE_MODE);
+    }
+    try {
+      await handle.writev(contents);
+    } catch (error) {
+      await handle.close();
+      await ignoreMissingFile(unlink(temporary), undefined);
+      throw error;
+    }
+    await handle.close();
+    return temporary;
+  }
+
+  private async listCacheFiles(): Promise<string[]> {
+    const names = await ignoreMissingFile(readdir(this.directory), []);
+    return names.filter((name) => CACHE_FILE_NAME.test(name)).map((name) => join(this.directory, name));
+  }
+
+  private async removeFiles(paths: readonly string[]): Promise<void> {
+    await Promise.all(paths.map((path) => ignoreMissingFile(unlink(path), undefined)));
+  }
+
+  /** Django's file culling: at `maxEntries` files, remove a random `1/cullFrequency` of them (0: all). */
+  private async cull(): Promise<void> {
+    const files = await this.listCacheFiles();
+    if (files.length < this.maxEntries) return;
+    await this.removeFiles(randomSample(files, cullCount(files.length, this.cullFrequency)));
+  }
+}

@@ -1,0 +1,1 @@
+export { FileCache, type FileCacheOptions, type FileCacheParams } from './file-cache';
