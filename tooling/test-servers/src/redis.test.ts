@@ -1,0 +1,77 @@
+import { afterAll, describe, expect, it } from 'vitest';
+import { serverSkipReason, startRedis, type RedisTestServer } from './index.js';
+import { ask, connectionRefused, endsWithCrlf, openRaw, portIsFree, processesWith } from './test-helpers.js';
+
+const skip = await serverSkipReason('redis', { control: true, unixSocket: true });
+
+const ping = (target: { port: number } | { path: string }) => ask(target, 'PING\r\n', endsWithCrlf).then(String);
+
+describe.skipIf(skip)(`startRedis${skip ? ` (skipped: ${skip})` : ''}`, () => {
+  const started: RedisTestServer[] = [];
+  const start = async (options?: Parameters<typeof startRedis>[0]) => {
+    const server = await startRedis(options);
+    started.push(server);
+    return server;
+  };
+  afterAll(() => Promise.all(started.map((server) => server.stop())));
+
+  it('starts a server that answers on loopback and is gone after stop', async () => {
+    const server = await start();
+    expect(server).toMatchObject({ kind: 'redis', source: 'local', host: '127.0.0.1', url: `redis://127.0.0.1:${server.port}` });
+    expect(await ping(server)).toBe('+PONG\r\n');
+    expect(processesWith('redis-server', `127.0.0.1:${server.port}`)).toHaveLength(1);
+
+    await server.stop();
+    expect(await connectionRefused(server.port)).toBe(true);
+    expect(await portIsFree(server.port)).toBe(true);
+    expect(processesWith('redis-server', `127.0.0.1:${server.port}`)).toEqual([]);
+  });
+
+  it('runs two independent instances at once', async () => {
+    const [first, second] = await Promise.all([start(), start()]);
+    expect(first.port).not.toBe(second.port);
+    expect(await ask(first, 'SET shared-key one\r\n', endsWithCrlf).then(String)).toBe('+OK\r\n');
+    expect(await ask(second, 'GET shared-key\r\n', endsWithCrlf).then(String)).toBe('$-1\r\n');
+  });
+
+  it('restarts on the same port after a kill', async () => {
+    const server = await start();
+    await server.kill();
+    expect(await connectionRefused(server.port)).toBe(true);
+    await server.restart();
+    expect(await ping(server)).toBe('+PONG\r\n');
+  });
+
+  it('stalls while paused and answers again after resume', async () => {
+    const server = await start();
+    const connection = await openRaw(server);
+    try {
+      server.pause();
+      connection.write('PING\r\n');
+      await expect(connection.read(endsWithCrlf, 500)).rejects.toThrow(/no complete reply/);
+      server.resume();
+      expect(String(await connection.read(endsWithCrlf))).toBe('+PONG\r\n');
+    } finally {
+      connection.close();
+    }
+  });
+
+  it('listens on a unix socket in its own directory when asked', async () => {
+    const server = await start({ unixSocket: true });
+    expect(server.socketPath).toMatch(/redis\.sock$/);
+    expect(await ping({ path: server.socketPath ?? '' })).toBe('+PONG\r\n');
+  });
+
+  it('requires the password when one is given, and passes extra args', async () => {
+    const server = await start({ password: 'sesame', args: ['--maxmemory', '7mb'] });
+    expect(await ping(server)).toMatch(/^-NOAUTH/);
+    const connection = await openRaw(server);
+    try {
+      connection.write('AUTH sesame\r\nCONFIG GET maxmemory\r\n');
+      const reply = String(await connection.read((received) => received.includes('7340032\r\n')));
+      expect(reply).toBe('+OK\r\n*2\r\n$9\r\nmaxmemory\r\n$7\r\n7340032\r\n');
+    } finally {
+      connection.close();
+    }
+  });
+});

@@ -1,0 +1,100 @@
+import { readFileSync, readdirSync } from 'node:fs';
+import { connect, createServer, type Socket } from 'node:net';
+import { connect as connectTls } from 'node:tls';
+
+/** Helpers for this package's own tests: raw sockets, no client libraries. */
+
+export interface RawConnection {
+  write(data: Buffer | string): void;
+  /** Resolves with everything received once `isComplete` accepts it, and starts collecting afresh. */
+  read(isComplete: (received: Buffer) => boolean, timeoutMs?: number): Promise<Buffer>;
+  close(): void;
+}
+
+export function openRaw(target: { port: number; host?: string } | { path: string }, options: { tls?: { ca: Buffer } } = {}): Promise<RawConnection> {
+  return new Promise((resolve, reject) => {
+    const socket: Socket = options.tls
+      ? connectTls({ ...(target as { port: number }), host: '127.0.0.1', servername: 'localhost', ca: options.tls.ca })
+      : connect(target as { port: number });
+    let received = Buffer.alloc(0);
+    let waiter: (() => void) | undefined;
+    socket.on('data', (chunk: Buffer) => {
+      received = Buffer.concat([received, chunk]);
+      waiter?.();
+    });
+    socket.once('error', reject);
+    socket.once(options.tls ? 'secureConnect' : 'connect', () =>
+      resolve({
+        write: (data) => socket.write(data),
+        read: (isComplete, timeoutMs = 5_000) =>
+          new Promise((resolveRead, rejectRead) => {
+            const timer = setTimeout(() => rejectRead(new Error(`no complete reply within ${timeoutMs} ms`)), timeoutMs);
+            waiter = () => {
+              if (!isComplete(received)) return;
+              clearTimeout(timer);
+              waiter = undefined;
+              const reply = received;
+              received = Buffer.alloc(0);
+              resolveRead(reply);
+            };
+            waiter();
+          }),
+        close: () => socket.destroy(),
+      }),
+    );
+  });
+}
+
+/** One request, one reply, connection closed. */
+export async function ask(
+  target: { port: number } | { path: string },
+  request: Buffer | string,
+  isComplete: (received: Buffer) => boolean,
+  options: { tls?: { ca: Buffer }; timeoutMs?: number } = {},
+): Promise<Buffer> {
+  const connection = await openRaw(target, options);
+  try {
+    connection.write(request);
+    return await connection.read(isComplete, options.timeoutMs);
+  } finally {
+    connection.close();
+  }
+}
+
+export const endsWithCrlf = (received: Buffer): boolean => received.subarray(-2).toString('latin1') === '\r\n';
+
+/** Whether we can bind the port ourselves: proof that the server let go of it. */
+export function portIsFree(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const server = createServer();
+    server.once('error', () => resolve(false));
+    server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)));
+  });
+}
+
+/** Whether a TCP connection to the port is refused (nothing listens). */
+export function connectionRefused(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = connect({ port, host: '127.0.0.1' });
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve(false);
+    });
+    socket.once('error', (error: NodeJS.ErrnoException) => resolve(error.code === 'ECONNREFUSED'));
+  });
+}
+
+/** Processes whose command line contains every one of `parts` (read from /proc, Linux only). */
+export function processesWith(...parts: string[]): number[] {
+  return readdirSync('/proc')
+    .filter((entry) => /^\d+$/.test(entry))
+    .filter((pid) => {
+      try {
+        const commandLine = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
+        return parts.every((part) => commandLine.some((arg) => arg.includes(part)));
+      } catch {
+        return false; // it exited while we looked
+      }
+    })
+    .map(Number);
+}
