@@ -1,0 +1,436 @@
+import { connect as netConnect, type Socket } from 'node:net';
+import { connect as tlsConnect, type ConnectionOptions as TlsOptions } from 'node:tls';
+import { CacheConnectionError, CacheTimeoutError } from '@cachette/cache-core';
+import { Fifo } from './fifo';
+import { RespDecoder, type RespValue } from './resp/decoder';
+import { encodeCommand, type RespArgument } from './resp/encoder';
+import { RedisReplyError } from './resp/reply-error';
+
+export interface ReconnectOptions {
+  /** Delay before the first reconnect attempt, in ms; it doubles per failed attempt. Default 50. */
+  initialDelay?: number;
+  /** Upper bound of the delay, in ms. Default 2000. */
+  maxDelay?: number;
+  /** Attempts in a row before giving up (the connection then closes for good). Default `Infinity`. */
+  maxAttempts?: number;
+}
+
+export interface ConnectionOptions {
+  /** Default `127.0.0.1`. */
+  host?: string;
+  /** Default 6379. */
+  port?: number;
+  /** A Unix socket path; replaces host and port. */
+  path?: string;
+  /** `true` or Node TLS options (`ca`, `cert`, `key`, `servername`, ...) to connect with TLS. */
+  tls?: boolean | TlsOptions;
+  /** ACL user name (Redis 6+); with only a password, the `default` user. */
+  username?: string;
+  password?: string;
+  /** Database selected after connecting. Default 0. */
+  db?: number;
+  /** 2 (default) or 3 (`HELLO 3`: maps, doubles, booleans and push messages). */
+  protocol?: 2 | 3;
+  /** Sent with `CLIENT SETNAME` (or `HELLO ... SETNAME`) so the connection shows in `CLIENT LIST`. */
+  clientName?: string;
+  /** Time allowed to open the socket and finish the handshake, in ms. Default 5000. */
+  connectTimeout?: number;
+  /** Time allowed for each reply, in ms; 0 waits forever. Default 5000. */
+  commandTimeout?: number;
+  /** Reconnection after a lost connection; `false` closes the connection for good instead. */
+  reconnect?: ReconnectOptions | false;
+  /**
+   * Commands accepted while reconnecting, sent once the connection is back. Default 0: commands
+   * fail at once with `CacheConnectionError` (a cache should miss, not wait). Commands issued
+   * before the first connection is made always wait for it.
+   */
+  offlineQueue?: number;
+  /** TCP keep-alive initial delay in ms; 0 disables it. Default 30000. */
+  keepAlive?: number;
+  /** RESP3 push messages (pub/sub, client-side caching invalidations). */
+  onPush?: (message: RespValue[]) => void;
+}
+
+export type ConnectionState = 'idle' | 'connecting' | 'ready' | 'waiting' | 'closing' | 'closed';
+
+interface PendingReply {
+  resolve(value: RespValue): void;
+  reject(error: Error): void;
+  /** `Date.now()` after which the caller gets a `CacheTimeoutError`; 0 for never. */
+  deadline: number;
+  /** Timed out or failed: its reply, when it comes, is read and dropped. */
+  settled: boolean;
+  /** Error replies resolve as values instead of rejecting (pipelines and transactions). */
+  errorsAsValues: boolean;
+}
+
+interface QueuedCommand {
+  bytes: Buffer;
+  reply: PendingReply;
+}
+
+/** Bytes per batch above which writes are handed to the socket as a list instead of copied into one buffer. */
+const CONCAT_LIMIT = 65_536;
+
+function describeAddress(options: ConnectionOptions): string {
+  return options.path ?? `${options.host ?? '127.0.0.1'}:${options.port ?? 6379}`;
+}
+
+/** The commands that open a session: authentication, protocol, name and database, in one round trip. */
+function handshakeCommands(options: ConnectionOptions): RespArgument[][] {
+  const commands: RespArgument[][] = [];
+  const auth = options.password === undefined ? [] : [options.username ?? 'default', options.password];
+  if (options.protocol === 3) {
+    const hello: RespArgument[] = ['HELLO', 3];
+    if (auth.length > 0) hello.push('AUTH', ...auth);
+    if (options.clientName) hello.push('SETNAME', options.clientName);
+    commands.push(hello);
+  } else {
+    if (auth.length > 0) commands.push(['AUTH', ...auth]);
+    if (options.clientName) commands.push(['CLIENT', 'SETNAME', options.clientName]);
+  }
+  if (options.db) commands.push(['SELECT', options.db]);
+  return commands;
+}
+
+/**
+ * One socket to one Redis server: writes commands, matches replies in order, times them out,
+ * and reconnects with backoff. A command issued while nothing is waiting is written at once;
+ * commands issued while replies are outstanding are gathered and written together on the next
+ * tick (auto-pipelining), so batching costs a lone caller nothing.
+ */
+export class RedisConnection {
+  state: ConnectionState = 'idle';
+  private socket: Socket | undefined;
+  private readonly decoder: RespDecoder;
+  private readonly inFlight = new Fifo<PendingReply>();
+  /** Leading entries of `inFlight` already settled, so timeout checks skip them. */
+  private settledPrefix = 0;
+  private batch: Buffer[] = [];
+  private batchBytes = 0;
+  private flushScheduled = false;
+  private offline: QueuedCommand[] = [];
+  private everReady = false;
+  private attempts = 0;
+  private lastError: Error | undefined;
+  private timeoutTimer: NodeJS.Timeout | undefined;
+  private reconnectTimer: NodeJS.Timeout | undefined;
+  private readyWaiters: Array<{ resolve(): void; reject(error: Error): void }> = [];
+  private closeWaiters: Array<() => void> = [];
+  readonly commandTimeout: number;
+  private readonly connectTimeout: number;
+  private readonly flushBatch = (): void => this.flush();
+
+  constructor(readonly options: ConnectionOptions = {}) {
+    this.commandTimeout = options.commandTimeout ?? 5000;
+    this.connectTimeout = options.connectTimeout ?? 5000;
+    this.decoder = new RespDecoder({ onReply: (value) => this.onReply(value), onPush: options.onPush });
+  }
+
+  get address(): string {
+    return describeAddress(this.options);
+  }
+
+  /** Resolves once the connection is ready (connecting if needed); rejects if that attempt fails. */
+  connect(): Promise<void> {
+    if (this.state === 'ready') return Promise.resolve();
+    if (this.state === 'closing' || this.state === 'closed') return Promise.reject(this.closedError());
+    const ready = new Promise<void>((resolve, reject) => this.readyWaiters.push({ resolve, reject }));
+    if (this.state === 'idle' || this.state === 'waiting') this.openSocket();
+    return ready;
+  }
+
+  /** Sends one command; resolves with its reply, rejects with `RedisReplyError` for an error reply. */
+  send(args: readonly RespArgument[], timeout = this.commandTimeout): Promise<RespValue> {
+    let bytes: Buffer;
+    try {
+      bytes = encodeCommand(args);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    return new Promise((resolve, reject) => this.dispatch(bytes, this.pendingReply(resolve, reject, timeout, false)));
+  }
+
+  /**
+   * Sends commands together in one write and resolves with every reply in order, error replies
+   * as `RedisReplyError` values; rejects only when the connection fails.
+   */
+  sendBatch(commands: ReadonlyArray<readonly RespArgument[]>, timeout = this.commandTimeout): Promise<RespValue[]> {
+    let encoded: Buffer[];
+    try {
+      encoded = commands.map((args) => encodeCommand(args));
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    const replies = encoded.map(
+      (bytes) => new Promise<RespValue>((resolve, reject) => this.dispatch(bytes, this.pendingReply(resolve, reject, timeout, true))),
+    );
+    return Promise.all(replies);
+  }
+
+  /** Waits for outstanding replies (each within its timeout), then closes the socket. */
+  async close(): Promise<void> {
+    if (this.state === 'closed') return;
+    const wasOpen = this.state === 'ready' || this.state === 'connecting';
+    this.state = 'closing';
+    clearTimeout(this.reconnectTimer);
+    this.failQueued(this.offline.splice(0), this.closedError());
+    this.failReadyWaiters(this.closedError());
+    if (wasOpen && this.socket && this.inFlight.length > this.settledPrefix) await new Promise<void>((resolve) => this.closeWaiters.push(resolve));
+    this.destroy();
+  }
+
+  /** Closes at once; outstanding commands fail with `CacheConnectionError`. */
+  destroy(): void {
+    this.state = 'closed';
+    clearTimeout(this.reconnectTimer);
+    this.socket?.destroy();
+    this.failAll(this.closedError());
+  }
+
+  private closedError(): CacheConnectionError {
+    return new CacheConnectionError(`Redis connection to ${this.address} is closed`);
+  }
+
+  private pendingReply(resolve: (value: RespValue) => void, reject: (error: Error) => void, timeout: number, errorsAsValues: boolean): PendingReply {
+    return { resolve, reject, deadline: timeout > 0 ? Date.now() + timeout : 0, settled: false, errorsAsValues };
+  }
+
+  private dispatch(bytes: Buffer, reply: PendingReply): void {
+    switch (this.state) {
+      case 'ready':
+        this.write(bytes, reply);
+        break;
+      case 'idle':
+        this.queue(bytes, reply);
+        this.openSocket();
+        break;
+      case 'connecting':
+      case 'waiting':
+        if (!this.everReady || this.offline.length < (this.options.offlineQueue ?? 0)) this.queue(bytes, reply);
+        else reply.reject(this.offlineError());
+        break;
+      default:
+        reply.reject(this.closedError());
+    }
+  }
+
+  private offlineError(): CacheConnectionError {
+    const cause = this.lastError ? `: ${this.lastError.message}` : '';
+    return new CacheConnectionError(`Redis server ${this.address} is not connected${cause}`, { cause: this.lastError });
+  }
+
+  private queue(bytes: Buffer, reply: PendingReply): void {
+    this.offline.push({ bytes, reply });
+    this.armTimeout(reply.deadline);
+  }
+
+  private write(bytes: Buffer, reply: PendingReply): void {
+    const idle = this.inFlight.length === 0 && this.batchBytes === 0;
+    this.inFlight.push(reply);
+    this.armTimeout(reply.deadline);
+    if (idle) {
+      this.socket!.write(bytes);
+      return;
+    }
+    this.batch.push(bytes);
+    this.batchBytes += bytes.length;
+    if (!this.flushScheduled) {
+      this.flushScheduled = true;
+      process.nextTick(this.flushBatch);
+    }
+  }
+
+  private flush(): void {
+    this.flushScheduled = false;
+    const batch = this.batch;
+    const bytes = this.batchBytes;
+    this.batch = [];
+    this.batchBytes = 0;
+    if (batch.length === 0 || !this.socket || this.socket.destroyed) return;
+    if (batch.length === 1) this.socket.write(batch[0]!);
+    else if (bytes <= CONCAT_LIMIT) this.socket.write(Buffer.concat(batch, bytes));
+    else {
+      this.socket.cork();
+      for (const chunk of batch) this.socket.write(chunk);
+      this.socket.uncork();
+    }
+  }
+
+  private onReply(value: RespValue): void {
+    const reply = this.inFlight.shift();
+    if (this.settledPrefix > 0) this.settledPrefix--;
+    if (reply === undefined) {
+      // A reply nobody asked for means the stream is out of step: start over on a new socket.
+      this.socket?.destroy(new CacheConnectionError(`Redis server ${this.address} sent an unexpected reply`));
+      return;
+    }
+    if (!reply.settled) {
+      reply.settled = true;
+      if (value instanceof RedisReplyError && !reply.errorsAsValues) reply.reject(value);
+      else reply.resolve(value);
+    }
+    if (this.inFlight.length === 0 && this.closeWaiters.length > 0) this.closeWaiters.splice(0).forEach((resolve) => resolve());
+  }
+
+  // ---- timeouts: one timer for the whole connection, armed for the oldest deadline ----------
+
+  private armTimeout(deadline: number): void {
+    if (deadline === 0 || this.timeoutTimer !== undefined) return;
+    this.timeoutTimer = setTimeout(() => this.expireCommands(), Math.max(1, deadline - Date.now()));
+    this.timeoutTimer.unref();
+  }
+
+  private expireCommands(): void {
+    this.timeoutTimer = undefined;
+    const now = Date.now();
+    let next = this.expireInFlight(now);
+    this.offline = this.offline.filter(({ reply }) => {
+      if (reply.deadline === 0 || reply.deadline > now) {
+        next = next === 0 ? reply.deadline : Math.min(next, reply.deadline);
+        return true;
+      }
+      this.settle(reply, this.timeoutError(reply));
+      return false;
+    });
+    if (next !== 0) this.armTimeout(next);
+  }
+
+  /** Times out expired in-flight commands (they stay queued so their late replies are skipped); returns the next deadline. */
+  private expireInFlight(now: number): number {
+    for (let index = this.settledPrefix; index < this.inFlight.length; index++) {
+      const reply = this.inFlight.at(index)!;
+      if (!reply.settled) {
+        // A command without a deadline (a blocking one) must not shield the ones behind it.
+        if (reply.deadline === 0) continue;
+        if (reply.deadline > now) return reply.deadline;
+        this.settle(reply, this.timeoutError(reply));
+      }
+      if (index === this.settledPrefix) this.settledPrefix++;
+    }
+    return 0;
+  }
+
+  private timeoutError(reply: PendingReply): CacheTimeoutError {
+    const waited = this.state === 'ready' ? 'reply' : 'connection';
+    return new CacheTimeoutError(`Redis server ${this.address} did not answer in time (waiting for a ${waited}; deadline ${new Date(reply.deadline).toISOString()})`);
+  }
+
+  private settle(reply: PendingReply, error: Error): void {
+    if (reply.settled) return;
+    reply.settled = true;
+    reply.reject(error);
+  }
+
+  // ---- the socket's life -------------------------------------------------------------------
+
+  private openSocket(): void {
+    clearTimeout(this.reconnectTimer);
+    this.state = 'connecting';
+    this.decoder.reset();
+    const { options } = this;
+    const socket = options.tls
+      ? tlsConnect({ host: options.host ?? '127.0.0.1', port: options.port ?? 6379, path: options.path, ...(options.tls === true ? {} : options.tls) })
+      : options.path
+        ? netConnect({ path: options.path })
+        : netConnect({ host: options.host ?? '127.0.0.1', port: options.port ?? 6379 });
+    this.socket = socket;
+    socket.setNoDelay(true);
+    if ((options.keepAlive ?? 30_000) > 0) socket.setKeepAlive(true, options.keepAlive ?? 30_000);
+    const connectTimer = setTimeout(() => {
+      socket.destroy(new CacheTimeoutError(`Redis server ${this.address} did not accept a connection within ${this.connectTimeout} ms`));
+    }, this.connectTimeout);
+    socket.once(options.tls ? 'secureConnect' : 'connect', () => {
+      this.handshake(socket).then(
+        () => {
+          clearTimeout(connectTimer);
+          this.onReady();
+        },
+        (error: Error) => socket.destroy(error),
+      );
+    });
+    socket.on('data', (chunk: Buffer) => {
+      try {
+        this.decoder.write(chunk);
+      } catch (error) {
+        socket.destroy(error as Error);
+      }
+    });
+    socket.on('error', (error) => {
+      this.lastError = error;
+    });
+    socket.once('close', () => {
+      clearTimeout(connectTimer);
+      if (this.socket === socket) this.onClose();
+    });
+  }
+
+  private async handshake(socket: Socket): Promise<void> {
+    const commands = handshakeCommands(this.options);
+    if (commands.length === 0) return;
+    const replies = commands.map(
+      (args) => new Promise<RespValue>((resolve, reject) => this.inFlight.push(this.pendingReply(resolve, reject, 0, false))),
+    );
+    socket.write(Buffer.concat(commands.map((args) => encodeCommand(args))));
+    await Promise.all(replies);
+  }
+
+  private onReady(): void {
+    this.state = 'ready';
+    this.everReady = true;
+    this.attempts = 0;
+    this.lastError = undefined;
+    for (const { bytes, reply } of this.offline.splice(0)) if (!reply.settled) this.write(bytes, reply);
+    this.readyWaiters.splice(0).forEach((waiter) => waiter.resolve());
+  }
+
+  private onClose(): void {
+    this.socket = undefined;
+    const error = new CacheConnectionError(
+      `Connection to Redis server ${this.address} lost${this.lastError ? `: ${this.lastError.message}` : ''}`,
+      { cause: this.lastError },
+    );
+    this.failInFlight(error);
+    if (this.state === 'closing' || this.state === 'closed') {
+      this.state = 'closed';
+      return;
+    }
+    const reconnect = this.options.reconnect ?? {};
+    this.attempts++;
+    if (reconnect === false || this.attempts > (reconnect.maxAttempts ?? Infinity)) {
+      this.failQueued(this.offline.splice(0), error);
+      this.failReadyWaiters(error);
+      this.state = 'closed';
+      return;
+    }
+    // Callers waiting for a first connection learn why it failed; later ones fail fast or stay queued.
+    if (!this.everReady) this.failQueued(this.offline.splice(0), this.lastError instanceof RedisReplyError ? this.lastError : error);
+    this.failReadyWaiters(this.lastError instanceof RedisReplyError ? this.lastError : error);
+    this.state = 'waiting';
+    const delay = Math.min(reconnect.maxDelay ?? 2000, (reconnect.initialDelay ?? 50) * 2 ** (this.attempts - 1));
+    this.reconnectTimer = setTimeout(() => this.openSocket(), delay * (0.5 + Math.random() / 2));
+    this.reconnectTimer.unref();
+  }
+
+  private failInFlight(error: Error): void {
+    this.settledPrefix = 0;
+    for (const reply of this.inFlight.drain()) this.settle(reply, error);
+    this.batch = [];
+    this.batchBytes = 0;
+    this.closeWaiters.splice(0).forEach((resolve) => resolve());
+  }
+
+  private failQueued(queued: QueuedCommand[], error: Error): void {
+    for (const { reply } of queued) this.settle(reply, error);
+  }
+
+  private failReadyWaiters(error: Error): void {
+    this.readyWaiters.splice(0).forEach((waiter) => waiter.reject(error));
+  }
+
+  private failAll(error: Error): void {
+    this.failInFlight(error);
+    this.failQueued(this.offline.splice(0), error);
+    this.failReadyWaiters(error);
+  }
+}
