@@ -11,36 +11,49 @@ export interface RawConnection {
   close(): void;
 }
 
-export function openRaw(target: { port: number; host?: string } | { path: string }, options: { tls?: { ca: Buffer } } = {}): Promise<RawConnection> {
+/** `servername` checks the certificate's DNS name; without it, its IP address (127.0.0.1). */
+export interface TlsClientOptions {
+  ca: Buffer;
+  servername?: string;
+}
+
+export function openRaw(target: { port: number; host?: string } | { path: string }, options: { tls?: TlsClientOptions } = {}): Promise<RawConnection> {
   return new Promise((resolve, reject) => {
     const socket: Socket = options.tls
-      ? connectTls({ ...(target as { port: number }), host: '127.0.0.1', servername: 'localhost', ca: options.tls.ca })
+      ? connectTls({ ...(target as { port: number }), host: '127.0.0.1', ...options.tls })
       : connect(target as { port: number });
     let received = Buffer.alloc(0);
+    let failure: Error | undefined;
     let waiter: (() => void) | undefined;
     socket.on('data', (chunk: Buffer) => {
       received = Buffer.concat([received, chunk]);
       waiter?.();
     });
-    socket.once('error', reject);
+    socket.on('error', (error) => {
+      failure = error;
+      reject(error);
+    });
+    socket.on('close', () => {
+      failure ??= new Error('connection closed');
+      waiter?.();
+    });
+    const read = (isComplete: (received: Buffer) => boolean, timeoutMs = 5_000): Promise<Buffer> =>
+      new Promise((resolveRead, rejectRead) => {
+        const timer = setTimeout(() => rejectRead(new Error(`no complete reply within ${timeoutMs} ms`)), timeoutMs);
+        waiter = () => {
+          const complete = isComplete(received);
+          if (!complete && !failure) return;
+          clearTimeout(timer);
+          waiter = undefined;
+          if (!complete) return rejectRead(failure);
+          const reply = received;
+          received = Buffer.alloc(0);
+          resolveRead(reply);
+        };
+        waiter();
+      });
     socket.once(options.tls ? 'secureConnect' : 'connect', () =>
-      resolve({
-        write: (data) => socket.write(data),
-        read: (isComplete, timeoutMs = 5_000) =>
-          new Promise((resolveRead, rejectRead) => {
-            const timer = setTimeout(() => rejectRead(new Error(`no complete reply within ${timeoutMs} ms`)), timeoutMs);
-            waiter = () => {
-              if (!isComplete(received)) return;
-              clearTimeout(timer);
-              waiter = undefined;
-              const reply = received;
-              received = Buffer.alloc(0);
-              resolveRead(reply);
-            };
-            waiter();
-          }),
-        close: () => socket.destroy(),
-      }),
+      resolve({ write: (data) => socket.write(data), read, close: () => socket.destroy() }),
     );
   });
 }
@@ -50,7 +63,7 @@ export async function ask(
   target: { port: number } | { path: string },
   request: Buffer | string,
   isComplete: (received: Buffer) => boolean,
-  options: { tls?: { ca: Buffer }; timeoutMs?: number } = {},
+  options: { tls?: TlsClientOptions; timeoutMs?: number } = {},
 ): Promise<Buffer> {
   const connection = await openRaw(target, options);
   try {

@@ -1,0 +1,51 @@
+import { afterAll, describe, expect, it } from 'vitest';
+import { serverSkipReason, startFaultProxy, startRedis, type FaultProxy, type RedisTestServer } from './index.js';
+import { connectionRefused, endsWithCrlf, openRaw } from './test-helpers.js';
+
+const skip = await serverSkipReason('redis');
+
+describe.skipIf(skip)(`startFaultProxy in front of a real redis${skip ? ` (skipped: ${skip})` : ''}`, () => {
+  let redis: RedisTestServer;
+  let proxy: FaultProxy;
+  afterAll(async () => {
+    await proxy?.close();
+    await redis?.stop();
+  });
+
+  it('forwards both ways, stalls while paused and delivers everything after resume', async () => {
+    redis = await startRedis();
+    proxy = await startFaultProxy(redis);
+    expect(proxy.host).toBe('127.0.0.1');
+    const connection = await openRaw(proxy);
+    try {
+      connection.write('PING\r\n');
+      expect(String(await connection.read(endsWithCrlf))).toBe('+PONG\r\n');
+
+      proxy.pause();
+      connection.write('ECHO held\r\n');
+      await expect(connection.read(endsWithCrlf, 500)).rejects.toThrow(/no complete reply/);
+      proxy.resume();
+      expect(String(await connection.read(endsWithCrlf))).toBe('$4\r\nheld\r\n');
+    } finally {
+      connection.close();
+    }
+  });
+
+  it('resets every proxied connection and still accepts new ones', async () => {
+    const connection = await openRaw(proxy);
+    connection.write('PING\r\n');
+    await connection.read(endsWithCrlf);
+    proxy.resetAll();
+    await expect(connection.read(() => false)).rejects.toThrow(/ECONNRESET/);
+
+    const fresh = await openRaw(proxy);
+    fresh.write('PING\r\n');
+    expect(String(await fresh.read(endsWithCrlf))).toBe('+PONG\r\n');
+    fresh.close();
+  });
+
+  it('stops listening after close', async () => {
+    await proxy.close();
+    expect(await connectionRefused(proxy.port)).toBe(true);
+  });
+});
