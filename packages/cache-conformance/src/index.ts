@@ -1,0 +1,49 @@
+import { registerBasicTests } from './suites/basic';
+import { registerCounterTests } from './suites/counters';
+import { registerCullingTests } from './suites/culling';
+import { registerGetOrSetTests } from './suites/get-or-set';
+import { registerKeyFunctionTests } from './suites/key-function';
+import { registerKeyValidationTests } from './suites/key-validation';
+import { registerLifecycleTests } from './suites/lifecycle';
+import { registerMultiKeyTests } from './suites/multi-key';
+import { registerTimeoutTests } from './suites/timeouts';
+import { registerValueTests } from './suites/values';
+import { registerVersioningTests } from './suites/versioning';
+import type { ConformanceTarget, TestApi } from './test-api';
+
+export { DEFAULT_CAPABILITIES, resolveCapabilities, type Capabilities } from './capabilities';
+export type { Assertion, ConformanceTarget, HookBody, TestApi, TestBody, TestFunction } from './test-api';
+export { customKeyFunction } from './suite-context';
+export {
+  registerBasicTests,
+  registerCounterTests,
+  registerCullingTests,
+  registerGetOrSetTests,
+  registerKeyFunctionTests,
+  registerKeyValidationTests,
+  registerLifecycleTests,
+  registerMultiKeyTests,
+  registerTimeoutTests,
+  registerValueTests,
+  registerVersioningTests,
+};
+export { registerDummyConformance } from './suites/dummy';
+
+const TOPICS = [
+  registerBasicTests,
+  registerValueTests,
+  registerCounterTests,
+  registerMultiKeyTests,
+  registerLifecycleTests,
+  registerTimeoutTests,
+  registerVersioningTests,
+  registerKeyFunctionTests,
+  registerKeyValidationTests,
+  registerGetOrSetTests,
+  registerCullingTests,
+];
+
+/** Registers every topic for a backend that stores values; capabilities it lacks skip with a reason. */
+export function registerConformanceSuite(api: TestApi, target: ConformanceTarget): void {
+  for (const registerTopicTests of TOPICS) registerTopicTests(api, target);
+}

@@ -1,0 +1,120 @@
+import { InvalidCacheKey, MEMCACHE_MAX_KEY_LENGTH, type BaseCache, type KeyFunction } from '@cachette/cache-core';
+import { expectRejection, keyWarningsOf } from '../expectations';
+import { registerTopic, type SuiteContext } from '../suite-context';
+import type { ConformanceTarget, TestApi } from '../test-api';
+
+type Operation = [name: string, run: (cache: BaseCache, key: string) => Promise<unknown>];
+
+/** Django's ten operations, in its order: add creates the key, so incr and decr find it. */
+const KEYED_OPERATIONS: Operation[] = [
+  ['add', (cache, key) => cache.add(key, 1)],
+  ['get', (cache, key) => cache.get(key)],
+  ['set', (cache, key) => cache.set(key, 1)],
+  ['incr', (cache, key) => cache.incr(key)],
+  ['decr', (cache, key) => cache.decr(key)],
+  ['touch', (cache, key) => cache.touch(key)],
+  ['delete', (cache, key) => cache.delete(key)],
+  ['getMany', (cache, key) => cache.getMany([key])],
+  ['setMany', (cache, key) => cache.setMany({ [key]: 1 })],
+  ['deleteMany', (cache, key) => cache.deleteMany([key])],
+];
+
+const identityKey: KeyFunction = (key) => key;
+
+// Written out rather than computed with core's pyRepr, so a wrong repr cannot agree with itself.
+const quoted = (key: string): string => `'${key}'`;
+const charactersMessage = (shownKey: string): string =>
+  `Cache key contains characters that will cause errors if used with memcached: ${shownKey}`;
+const lengthMessage = (shownKey: string): string =>
+  `Cache key will cause errors if used with memcached: ${shownKey} (longer than ${MEMCACHE_MAX_KEY_LENGTH})`;
+
+/**
+ * Runs every operation on `key` and checks each emits exactly `expected` as `CacheKeyWarning`s,
+ * or, on a strict backend, rejects with `InvalidCacheKey` carrying the first message.
+ */
+async function expectKeyProblems(suite: SuiteContext, cache: BaseCache, key: string, expected: string[]): Promise<void> {
+  for (const [name, run] of KEYED_OPERATIONS) {
+    if (suite.capabilities.validatesKeysStrictly) {
+      await expectRejection(suite, run(cache, key), InvalidCacheKey, expected[0], name);
+    } else {
+      suite.expect([name, await keyWarningsOf(() => run(cache, key))]).toEqual([name, expected]);
+    }
+  }
+}
+
+/** Django's memcached key rules, with its exact texts: warnings, or InvalidCacheKey on strict backends. */
+export function registerKeyValidationTests(api: TestApi, target: ConformanceTarget): void {
+  registerTopic(api, target, 'key validation', (suite) => {
+    const { expect, key } = suite;
+    const strict = suite.capabilities.validatesKeysStrictly;
+    const outcome = strict ? 'rejects with InvalidCacheKey' : 'warns';
+    const maxKeyLength = suite.capabilities.maxKeyLength;
+
+    suite.test(`every operation ${outcome} for a key with spaces`, async () => {
+      const cache = await suite.createCache({ keyFunction: identityKey });
+      const badKey = key('key with spaces and 清');
+      await expectKeyProblems(suite, cache, badKey, [charactersMessage(quoted(badKey))]);
+    });
+
+    suite.test(`every operation ${outcome} for a key longer than 250 characters`, async () => {
+      const cache = await suite.createCache({ keyFunction: identityKey });
+      const longKey = key(`${'a'.repeat(250)}清`);
+      await expectKeyProblems(suite, cache, longKey, [lengthMessage(quoted(longKey))]);
+    });
+
+    suite.test(`every operation ${outcome} when the version makes the key too long`, async () => {
+      const cache = await suite.createCache({ keyFunction: (name) => `${name}:1` });
+      const madeKey = `${key('a'.repeat(249))}:1`;
+      await expectKeyProblems(suite, cache, key('a'.repeat(249)), [lengthMessage(quoted(madeKey))]);
+    });
+
+    suite.test(`the made key is what is checked: ${outcome} with the prefix and version shown`, async () => {
+      const cache = await suite.cache('prefix');
+      const madeKey = `cacheprefix:1:${key('has space')}`;
+      await expectKeyProblems(suite, cache, key('has space'), [charactersMessage(quoted(madeKey))]);
+    });
+
+    suite.test(`control characters are shown escaped as Python's repr does, and ${outcome}`, async () => {
+      const cache = await suite.createCache({ keyFunction: identityKey });
+      const badKey = key("tab\there\nnewline\x7fdel's");
+      const shown = `"${badKey.replace('\t', '\\t').replace('\n', '\\n').replace('\x7f', '\\x7f')}"`;
+      await expectKeyProblems(suite, cache, badKey, [charactersMessage(shown)]);
+    });
+
+    suite.test('a key too long and with spaces reports the length first', async () => {
+      const cache = await suite.createCache({ keyFunction: identityKey });
+      const badKey = key(`${'b'.repeat(250)} space`);
+      const expected = [lengthMessage(quoted(badKey)), charactersMessage(quoted(badKey))];
+      await expectKeyProblems(suite, cache, badKey, strict ? expected.slice(0, 1) : expected);
+    });
+
+    suite.test('a key of exactly 250 characters is accepted silently', async () => {
+      const cache = await suite.createCache({ keyFunction: identityKey });
+      const longest = 'c'.repeat(MEMCACHE_MAX_KEY_LENGTH);
+      expect(await keyWarningsOf(() => cache.set(longest, 'value'))).toEqual([]);
+      expect(await keyWarningsOf(() => cache.get(longest))).toEqual([]);
+      expect(await cache.get(longest)).toBe('value');
+      await cache.delete(longest);
+    }, { skip: maxKeyLength !== undefined && maxKeyLength < MEMCACHE_MAX_KEY_LENGTH ? `capabilities.maxKeyLength is ${maxKeyLength}` : undefined });
+
+    // Without a declared limit: as long as a strict backend allows, or well past memcached's limit.
+    const longestKeyLength = maxKeyLength ?? (strict ? MEMCACHE_MAX_KEY_LENGTH : 1000);
+    suite.test(`a made key of ${longestKeyLength} characters round-trips`, async () => {
+      const cache = await suite.createCache({ keyFunction: identityKey });
+      const longest = 'k'.repeat(longestKeyLength);
+      // Over 250 characters a lenient backend warns; only storing is checked here.
+      await keyWarningsOf(async () => {
+        await cache.set(longest, 'value');
+        expect(await cache.get(longest)).toBe('value');
+        expect(await cache.delete(longest)).toBe(true);
+      });
+    });
+
+    suite.test('a key that is not a string rejects with InvalidCacheKey', async () => {
+      const cache = await suite.cache();
+      await expectRejection(suite, cache.get(42 as unknown as string), InvalidCacheKey);
+      await expectRejection(suite, cache.set(undefined as unknown as string, 1), InvalidCacheKey);
+      await expectRejection(suite, cache.getMany([{} as unknown as string]), InvalidCacheKey);
+    });
+  });
+}

@@ -1,0 +1,69 @@
+/** Values every backend must round-trip, by the value domain it declares. */
+
+export interface ValueSample {
+  label: string;
+  value: unknown;
+  /** The class the value read back must be an instance of, where equality alone cannot tell. */
+  instanceOf?: abstract new (...args: never[]) => unknown;
+}
+
+const JSON_SAMPLES: ValueSample[] = [
+  { label: 'a string', value: 'hello, world' },
+  { label: 'an empty string', value: '' },
+  { label: 'a string that looks like an integer', value: '42' },
+  { label: 'a safe integer', value: 1234 },
+  { label: 'zero', value: 0 },
+  { label: 'a negative integer', value: -17 },
+  { label: 'the largest safe integer', value: Number.MAX_SAFE_INTEGER },
+  { label: 'a float', value: 3.25 },
+  { label: 'true', value: true },
+  { label: 'false', value: false },
+  { label: 'null', value: null },
+  { label: 'an array', value: [1, 'two', null, [3]] },
+  { label: 'an empty array', value: [] },
+  { label: 'a plain object', value: { a: 1, b: 'two', c: null } },
+  { label: 'an empty object', value: {} },
+  { label: 'nested objects and arrays', value: { list: [{ deep: { deeper: [1, 2, { deepest: 'yes' }] } }], count: 2 } },
+];
+
+const V8_ONLY_SAMPLES: ValueSample[] = [
+  { label: 'undefined', value: undefined },
+  { label: 'negative zero', value: -0 },
+  { label: 'NaN', value: Number.NaN },
+  { label: 'Infinity', value: Number.POSITIVE_INFINITY },
+  { label: 'an integer beyond the safe range', value: 2 ** 60 },
+  { label: 'a BigInt', value: 12345678901234567890123456789n },
+  { label: 'a Date', value: new Date('2024-02-29T12:34:56.789Z'), instanceOf: Date },
+  { label: 'a Buffer', value: Buffer.from('buffer bytes'), instanceOf: Uint8Array },
+  { label: 'a Uint8Array', value: new Uint8Array([0, 1, 254, 255]), instanceOf: Uint8Array },
+  { label: 'a Map', value: new Map<unknown, unknown>([['a', 1], [2, { b: true }]]), instanceOf: Map },
+  { label: 'a Set', value: new Set([1, 'two', 3n]), instanceOf: Set },
+  {
+    label: 'nested structured values',
+    value: { when: new Date(0), tags: new Set(['x']), index: new Map([['k', [1n, Buffer.from([7])]]]), nothing: undefined },
+  },
+];
+
+export function valueSamples(domain: 'v8' | 'json'): ValueSample[] {
+  return domain === 'v8' ? [...JSON_SAMPLES, ...V8_ONLY_SAMPLES] : JSON_SAMPLES;
+}
+
+/** Values the JSON domain cannot represent: a JSON backend must reject them, not change them. */
+export const NON_JSON_VALUES: ReadonlyArray<{ label: string; value: unknown }> = [
+  { label: 'undefined', value: undefined },
+  { label: 'a BigInt', value: 1n },
+  { label: 'a Date', value: new Date(0) },
+  { label: 'a Buffer', value: Buffer.from('x') },
+  { label: 'a Map', value: new Map() },
+  { label: 'NaN', value: Number.NaN },
+];
+
+/** Every byte value, and the byte sequences text protocols treat as structure. */
+export function awkwardBinaryValues(): Array<{ label: string; value: Buffer }> {
+  return [
+    { label: 'all 256 byte values', value: Buffer.from(Array.from({ length: 256 }, (_, byte) => byte)) },
+    { label: 'a memcached end marker', value: Buffer.from('\r\nEND\r\n') },
+    { label: 'a Redis reply prefix', value: Buffer.from('$-1\r\n*3\r\n+OK\r\n-ERR x\r\n') },
+    { label: 'an empty buffer', value: Buffer.alloc(0) },
+  ];
+}
