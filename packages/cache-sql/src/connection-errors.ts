@@ -1,0 +1,26 @@
+// Failures to reach or log in to the database, as each driver reports them. Anything else (a
+// constraint, a missing table, a syntax error) is passed on as the driver's own error.
+const NETWORK_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ENOTFOUND', 'EAI_AGAIN', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'EPIPE']);
+const MYSQL_CODES = new Set([
+  'PROTOCOL_CONNECTION_LOST',
+  'PROTOCOL_SEQUENCE_TIMEOUT',
+  'ER_ACCESS_DENIED_ERROR',
+  'ER_DBACCESS_DENIED_ERROR',
+  'ER_BAD_DB_ERROR',
+  'ER_CON_COUNT_ERROR',
+  'ER_HOST_NOT_PRIVILEGED',
+]);
+const SQLITE_CODES = new Set(['SQLITE_CANTOPEN', 'SQLITE_NOTADB']);
+// PostgreSQL SQLSTATE classes: 08 connection exception, 28 invalid authorization, 3D no such
+// database, 57P0x server shutting down.
+const POSTGRES_STATE = /^(08|28|3D|57P0)/;
+const POSTGRES_CLIENT_MESSAGES = /Connection terminated|timeout exceeded when trying to connect|Query read timeout|Connection ended/i;
+
+export function isConnectionFailure(error: unknown): boolean {
+  const { code, message } = (error ?? {}) as { code?: unknown; message?: unknown };
+  if (typeof code === 'string') {
+    if (NETWORK_CODES.has(code) || MYSQL_CODES.has(code) || SQLITE_CODES.has(code)) return true;
+    if (code.length === 5 && POSTGRES_STATE.test(code)) return true;
+  }
+  return typeof message === 'string' && POSTGRES_CLIENT_MESSAGES.test(message);
+}

@@ -1,0 +1,85 @@
+import { InvalidCacheBackendError } from '@cachette/cache-core';
+import type { Dialect, DialectName, SqlDriver } from './dialects/dialect';
+import { mysqlDialect } from './dialects/mysql';
+import { postgresDialect } from './dialects/postgres';
+import { sqliteDialect } from './dialects/sqlite';
+import { asMysqlClient, mysqlDriver, openMysql } from './drivers/mysql-driver';
+import { isPostgresClient, openPostgres, postgresDriver, type PoolSettings } from './drivers/postgres-driver';
+import { isSqliteDatabase, openSqlite, sqliteDriver } from './drivers/sqlite-driver';
+
+const DIALECTS: Record<DialectName, Dialect> = { sqlite: sqliteDialect, postgres: postgresDialect, mysql: mysqlDialect };
+
+const SCHEME_DIALECTS: Record<string, DialectName> = {
+  sqlite: 'sqlite',
+  postgres: 'postgres',
+  postgresql: 'postgres',
+  mysql: 'mysql',
+  mariadb: 'mysql',
+};
+
+/** Where the cache's database is: a URL, or the application's own client. */
+export interface ConnectionSettings extends PoolSettings {
+  location?: unknown;
+  client?: unknown;
+  dialect?: DialectName;
+}
+
+/** The dialect of a database, and how to open the driver (lazily: nothing connects before the first query). */
+export interface DatabaseConnection {
+  dialect: Dialect;
+  /** For messages: the URL without its password, or "the application's client". */
+  description: string;
+  open(): SqlDriver;
+}
+
+const OPENERS: Record<DialectName, (url: string, settings: PoolSettings) => SqlDriver> = {
+  sqlite: (url, settings) => openSqlite(sqlitePath(url), settings.connectTimeoutSeconds),
+  postgres: openPostgres,
+  mysql: openMysql,
+};
+
+const NOT_OWNED = async (): Promise<void> => {};
+
+function dialectOfUrl(url: string): DialectName {
+  const scheme = /^([a-z0-9+.-]+):/i.exec(url)?.[1]?.toLowerCase() ?? '';
+  const dialect = SCHEME_DIALECTS[scheme];
+  if (!dialect) {
+    throw new InvalidCacheBackendError(`The SQL cache's location must be a sqlite://, postgres:// or mysql:// URL; got '${describeUrl(url)}'`);
+  }
+  return dialect;
+}
+
+/** A URL safe to print: the password replaced. */
+export function describeUrl(url: string): string {
+  return url.replace(/^([a-z0-9+.-]+:\/\/[^:/@]*:)[^@/]*@/i, '$1***@');
+}
+
+/** The file of a sqlite URL: `sqlite:///abs/path.db` → `/abs/path.db`, `sqlite://:memory:` → `:memory:`. */
+export function sqlitePath(url: string): string {
+  return decodeURIComponent(url.replace(/^sqlite:(\/\/)?/i, '').replace(/\?.*$/, ''));
+}
+
+function clientConnection(client: unknown, dialectName: DialectName | undefined, settings: PoolSettings): DatabaseConnection {
+  const description = "the application's client";
+  if ((dialectName ?? 'sqlite') === 'sqlite' && isSqliteDatabase(client)) {
+    return { dialect: sqliteDialect, description, open: () => sqliteDriver(client, false) };
+  }
+  const mysqlClient = dialectName === 'postgres' ? undefined : asMysqlClient(client);
+  if (mysqlClient) return { dialect: mysqlDialect, description, open: () => mysqlDriver(mysqlClient, settings.queryTimeoutSeconds, NOT_OWNED) };
+  if (dialectName !== 'mysql' && isPostgresClient(client)) return { dialect: postgresDialect, description, open: () => postgresDriver(client, NOT_OWNED) };
+  throw new TypeError(
+    'Cache option client must be a better-sqlite3 Database, a pg Pool or Client, or a mysql2 pool or connection' +
+      (dialectName ? ` (for dialect '${dialectName}')` : ''),
+  );
+}
+
+/** Reads `location` / `client` / `dialect` without connecting. */
+export function databaseConnection(settings: ConnectionSettings): DatabaseConnection {
+  if (settings.client !== undefined) return clientConnection(settings.client, settings.dialect, settings);
+  const url = settings.location;
+  if (typeof url !== 'string') {
+    throw new TypeError("The SQL cache needs a database URL as location (e.g. 'sqlite:///var/cache/app.db') or an options.client");
+  }
+  const dialect = DIALECTS[dialectOfUrl(url)];
+  return { dialect, description: describeUrl(url), open: () => OPENERS[dialect.name](url, settings) };
+}

@@ -1,0 +1,113 @@
+/** What a query returns, whatever the driver: rows for SELECT/RETURNING, counts for the rest. */
+export interface QueryResult {
+  rows: Record<string, unknown>[];
+  /** Rows deleted, inserted or matched by an UPDATE (matched, not merely changed). */
+  rowCount: number;
+  /** MySQL's `LAST_INSERT_ID(expr)` channel, used to return the result of an increment. */
+  insertId?: number | string;
+}
+
+/** A connection (pool) to one database, as the cache uses it. Statements use `?` placeholders. */
+export interface SqlDriver {
+  query(sql: string, params?: readonly unknown[]): Promise<QueryResult>;
+  /** Releases the pool, unless it was the application's own client. */
+  close(): Promise<void>;
+}
+
+export type DialectName = 'sqlite' | 'postgres' | 'mysql';
+
+/** A statement and its parameters. */
+export interface Statement {
+  sql: string;
+  params: unknown[];
+}
+
+/** Column names, as Django's DatabaseCache names them. */
+export const KEY = 'cache_key';
+export const VALUE = 'value';
+export const EXPIRES = 'expires';
+
+/**
+ * The SQL of one database family: quoting, types, and the statements whose syntax differs.
+ * Statements are written with `?` placeholders; `toDriverSql` turns them into the driver's.
+ */
+export interface Dialect {
+  readonly name: DialectName;
+  /** For messages: `SQLite`, `PostgreSQL`, `MySQL/MariaDB`. */
+  readonly title: string;
+  /** The optional peer dependency that talks to this database. */
+  readonly driverPackage: string;
+  quoteName(name: string): string;
+  toDriverSql(sql: string): string;
+  /** An expiry as the bound parameter the `expires` column compares with. */
+  formatTimestamp(epochSeconds: number): string;
+  /** `CREATE TABLE` and its index on `expires`, Django's layout with this database's types. */
+  createTableSql(table: string, options: { ifNotExists: boolean }): string[];
+  /** One parameter, the table's name; a row comes back when the table exists. */
+  readonly tableExistsSql: string;
+  /** Insert or replace `rowCount` rows: parameters key, value, expires for each. */
+  upsertSql(table: string, rowCount: number): string;
+  /**
+   * Store only when the key is absent or expired, atomically: parameters key, value, expires, now.
+   * The value was stored when the last statement's rowCount is positive.
+   */
+  addStatements(table: string, row: { key: string; value: string; expires: string; now: string }): Statement[];
+  /**
+   * Adds the second parameter to an integer value, keeping the expiry, in one statement that
+   * matches nothing when the key is missing, expired, not an integer or would leave the safe range.
+   * Parameters: delta, key, now, delta, lowest, highest.
+   */
+  incrSql(table: string): string;
+  /** The new value from the increment's result, or `undefined` when it matched nothing. */
+  incrementResult(result: QueryResult): number | undefined;
+}
+
+/** Stored integers are `int:<decimal>` in the value column so that SQL can increment them. */
+export const INTEGER_MARKER = 'int:';
+
+// Table names are quoted, and restricted so that quoting stays trivially correct everywhere.
+const TABLE_NAME = /^[A-Za-z_][A-Za-z0-9_ $-]{0,62}$/;
+
+export function checkTableName(table: unknown): string {
+  if (typeof table !== 'string' || !TABLE_NAME.test(table)) {
+    throw new TypeError(
+      `Cache option table must be 1–63 letters, digits, spaces, '_', '$' or '-', starting with a letter or '_'; got ${String(table)}`,
+    );
+  }
+  return table;
+}
+
+const NEVER = '9999-12-31 23:59:59.000000';
+const LATEST_DATE_MS = Date.UTC(9999, 11, 31, 23, 59, 59);
+const EARLIEST_DATE_MS = Date.UTC(1970, 0, 1);
+
+/** UTC as `YYYY-MM-DD HH:MM:SS.ffffff`, which all three databases read and which sorts as text. */
+export function formatUtcTimestamp(epochSeconds: number): string {
+  const milliseconds = Math.min(Math.max(Math.round(epochSeconds * 1000), EARLIEST_DATE_MS), LATEST_DATE_MS);
+  if (milliseconds === LATEST_DATE_MS) return NEVER;
+  return `${new Date(milliseconds).toISOString().replace('T', ' ').slice(0, 23)}000`;
+}
+
+/** The timestamp that means "never expires": Django's `datetime.max`, to the second. */
+export const NEVER_EPOCH_SECONDS = LATEST_DATE_MS / 1000;
+
+/** Reads `int:<decimal>` back, or `undefined` for anything else. */
+export function parseStoredInteger(stored: unknown): number | undefined {
+  if (typeof stored !== 'string' || !stored.startsWith(INTEGER_MARKER)) return undefined;
+  const number = Number(stored.slice(INTEGER_MARKER.length));
+  return Number.isSafeInteger(number) ? number : undefined;
+}
+
+/** The pieces of Django's table, shared by every dialect's `CREATE TABLE`. */
+export function tableDefinition(quote: (name: string) => string, types: { value: string; expires: string }): string {
+  return `(\n    ${quote(KEY)} varchar(255) NOT NULL PRIMARY KEY,\n    ${quote(VALUE)} ${types.value} NOT NULL,\n    ${quote(EXPIRES)} ${types.expires} NOT NULL`;
+}
+
+/** `(?, ?, ?), (?, ?, ?), …`: the VALUES of `rowCount` cache rows. */
+export function rowPlaceholders(rowCount: number): string {
+  return Array.from({ length: rowCount }, () => '(?, ?, ?)').join(', ');
+}
+
+export function expiresIndexName(table: string): string {
+  return `${table}_expires`;
+}

@@ -1,0 +1,41 @@
+import type Pg from 'pg';
+import type { SqlDriver } from '../dialects/dialect';
+import { postgresDialect } from '../dialects/postgres';
+import { loadDriverPackage } from './load-driver';
+
+/** What the cache needs of a `pg` Pool or Client. */
+type Queryable = Pick<Pg.Pool, 'query'>;
+
+export function postgresDriver(client: Queryable, close: () => Promise<void>): SqlDriver {
+  return {
+    async query(sql, params = []) {
+      const result = await client.query(postgresDialect.toDriverSql(sql), params as unknown[]);
+      return { rows: result.rows as Record<string, unknown>[], rowCount: result.rowCount ?? 0 };
+    },
+    close,
+  };
+}
+
+export interface PoolSettings {
+  poolSize: number;
+  connectTimeoutSeconds: number;
+  queryTimeoutSeconds: number;
+}
+
+export function openPostgres(url: string, settings: PoolSettings): SqlDriver {
+  const pg = loadDriverPackage<typeof Pg>('pg', 'PostgreSQL');
+  const pool = new pg.Pool({
+    connectionString: url,
+    max: settings.poolSize,
+    connectionTimeoutMillis: settings.connectTimeoutSeconds * 1000,
+    query_timeout: settings.queryTimeoutSeconds * 1000,
+  });
+  // An idle connection that dies (server restart) is replaced by the pool; without a listener
+  // its 'error' event would crash the process. The next query reports any lasting problem.
+  pool.on('error', () => {});
+  return postgresDriver(pool, () => pool.end());
+}
+
+export function isPostgresClient(client: unknown): client is Queryable {
+  return typeof client === 'object' && client !== null && typeof (client as Queryable).query === 'function' && 'connect' in client && !('execute' in client);
+}

@@ -1,0 +1,294 @@
+import {
+  BaseCache,
+  CacheConnectionError,
+  InvalidCacheKey,
+  MISSING,
+  incrementedValue,
+  nowInSeconds,
+  readCullingOptions,
+  resolveSerializer,
+  type CacheParams,
+  type CullingOptions,
+  type Missing,
+  type ParsedCacheUrl,
+  type Serializer,
+  type SerializerOption,
+} from '@cachette/cache-core';
+import { isConnectionFailure } from './connection-errors';
+import { databaseConnection, type DatabaseConnection } from './connection';
+import { KEY, VALUE, checkTableName, type DialectName, type QueryResult, type SqlDriver } from './dialects/dialect';
+import { CacheStatements, KEYS_PER_STATEMENT } from './statements';
+import { decodeValue, encodeValue } from './value-encoding';
+
+export const DEFAULT_TABLE = 'cachette_cache';
+/** The `cache_key` column is varchar(255), as in Django's table. */
+export const MAX_KEY_LENGTH = 255;
+
+export interface SqlCacheOptions extends CullingOptions {
+  /** The cache table. Default `cachette_cache`. */
+  table?: string;
+  /** Create a missing table (and its index) on first use. Default `true`; production setups run `cachette createcachetable`. */
+  createTable?: boolean;
+  /** An open database instead of a URL: a better-sqlite3 `Database`, a `pg` Pool or Client, or a `mysql2` pool. Never closed by the cache. */
+  client?: unknown;
+  /** Which database `client` is, when it cannot be told from the object. */
+  dialect?: DialectName;
+  /** How values become bytes: `'v8'` (default), `'json'` or your own `Serializer`. */
+  serializer?: SerializerOption;
+  /** Connections in the PostgreSQL / MySQL pool the cache opens. Default 10. */
+  poolSize?: number;
+  /** Seconds to wait for a connection (SQLite: for a locked database). Default 10. */
+  connectTimeout?: number;
+  /** Seconds a PostgreSQL / MySQL query may take before it fails. Default 30. */
+  queryTimeout?: number;
+}
+
+export interface SqlCacheParams extends CacheParams {
+  options?: SqlCacheOptions;
+}
+
+const CACHE_OPTION_NAMES = new Set(['table', 'createTable', 'serializer', 'poolSize', 'connectTimeout', 'queryTimeout', 'maxEntries', 'cullFrequency', 'dialect']);
+
+function positiveNumber(name: string, value: unknown, fallback: number): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'number' || !(value > 0)) throw new TypeError(`Cache option ${name} must be a positive number; got ${String(value)}`);
+  return value;
+}
+
+function chunks<T>(items: readonly T[]): T[][] {
+  const result: T[][] = [];
+  for (let start = 0; start < items.length; start += KEYS_PER_STATEMENT) result.push(items.slice(start, start + KEYS_PER_STATEMENT));
+  return result;
+}
+
+/**
+ * Django's `DatabaseCache` over SQLite, PostgreSQL or MySQL/MariaDB, in Django's table layout,
+ * with each operation in as few statements as the database allows.
+ */
+export class SqlCache extends BaseCache {
+  readonly table: string;
+  private readonly connection: DatabaseConnection;
+  private readonly statements: CacheStatements;
+  private readonly serializer: Serializer;
+  private readonly maxEntries: number;
+  private readonly cullFrequency: number;
+  private readonly createTable: boolean;
+  private driver: Promise<SqlDriver> | undefined;
+
+  /** A database URL carries the cache's options in its query; the rest of the query stays with the URL. */
+  static paramsFromUrl(parsed: ParsedCacheUrl, common: CacheParams): SqlCacheParams {
+    const cacheOptions: Record<string, unknown> = {};
+    const databaseQuery = new URLSearchParams();
+    const commonOptions = (common.options ?? {}) as Record<string, unknown>;
+    for (const [name, text] of parsed.query) {
+      const optionName = name.replace(/_([a-z])/g, (_, letter: string) => letter.toUpperCase());
+      if (CACHE_OPTION_NAMES.has(optionName)) cacheOptions[optionName] = commonOptions[optionName];
+      else if (!['timeout', 'keyPrefix', 'version'].includes(optionName)) databaseQuery.append(name, text);
+    }
+    const query = databaseQuery.toString();
+    return { ...common, location: `${parsed.scheme}://${parsed.body}${query ? `?${query}` : ''}`, options: cacheOptions };
+  }
+
+  constructor(params: SqlCacheParams = {}) {
+    super(params);
+    const options = params.options ?? {};
+    this.table = checkTableName(options.table ?? DEFAULT_TABLE);
+    this.connection = databaseConnection({
+      location: params.location,
+      client: options.client,
+      dialect: options.dialect,
+      poolSize: positiveNumber('poolSize', options.poolSize, 10),
+      connectTimeoutSeconds: positiveNumber('connectTimeout', options.connectTimeout, 10),
+      queryTimeoutSeconds: positiveNumber('queryTimeout', options.queryTimeout, 30),
+    });
+    this.statements = new CacheStatements(this.connection.dialect, this.table);
+    this.serializer = resolveSerializer(options.serializer);
+    ({ maxEntries: this.maxEntries, cullFrequency: this.cullFrequency } = readCullingOptions(options));
+    this.createTable = options.createTable ?? true;
+  }
+
+  /** `sqlite`, `postgres` or `mysql`. */
+  get dialect(): DialectName {
+    return this.connection.dialect.name;
+  }
+
+  override validateKey(key: string): void {
+    super.validateKey(key);
+    if (key.length > MAX_KEY_LENGTH && [...key].length > MAX_KEY_LENGTH) {
+      throw new InvalidCacheKey(`Cache key '${key}' is longer than ${MAX_KEY_LENGTH} characters, the size of the ${KEY} column`);
+    }
+  }
+
+  // ---- primitives ----------------------------------------------------------------------------
+
+  protected async getItem(key: string): Promise<unknown> {
+    const found = await this.getManyItems([key]);
+    return found.has(key) ? found.get(key) : MISSING;
+  }
+
+  /** One SELECT per 500 keys; a second statement only when some rows had expired, to remove them. */
+  protected override async getManyItems(keys: readonly string[]): Promise<Map<string, unknown>> {
+    const found = new Map<string, unknown>();
+    for (const batch of chunks(keys)) {
+      const now = this.timestamp(nowInSeconds());
+      const { rows } = await this.query(this.statements.selectMany(batch.length), [now, ...batch]);
+      const expired: string[] = [];
+      for (const row of rows) {
+        const key = String(row[KEY]);
+        if (Number(row.live)) found.set(key, decodeValue(row[VALUE], this.serializer));
+        else expired.push(key);
+      }
+      if (expired.length > 0) await this.query(this.statements.deleteExpired(expired.length), [...expired, now]);
+    }
+    return found;
+  }
+
+  protected override async hasItem(key: string): Promise<boolean> {
+    const { rows } = await this.query(this.statements.has, [key, this.timestamp(nowInSeconds())]);
+    return rows.length > 0;
+  }
+
+  protected async setItem(key: string, value: unknown, expiry: number | null): Promise<void> {
+    await this.setManyItems([[key, value]], expiry);
+  }
+
+  /** One multi-row upsert per 500 entries, after one culling check. */
+  protected override async setManyItems(entries: ReadonlyArray<readonly [string, unknown]>, expiry: number | null): Promise<string[]> {
+    const expires = this.expires(expiry);
+    // Later entries win, as they would with one set after another; one statement cannot name a key twice.
+    const rows = new Map(entries.map(([key, value]) => [key, encodeValue(value, this.serializer)]));
+    await this.cullIfFull();
+    for (const batch of chunks([...rows])) {
+      await this.query(
+        this.statements.upsert(batch.length),
+        batch.flatMap(([key, value]) => [key, value, expires]),
+      );
+    }
+    return [];
+  }
+
+  protected async addItem(key: string, value: unknown, expiry: number | null): Promise<boolean> {
+    const row = { key, value: encodeValue(value, this.serializer), expires: this.expires(expiry), now: this.timestamp(nowInSeconds()) };
+    await this.cullIfFull();
+    let result: QueryResult | undefined;
+    for (const { sql, params } of this.connection.dialect.addStatements(this.table, row)) result = await this.query(sql, params);
+    return result!.rowCount > 0;
+  }
+
+  /** Only a live row is touched: unlike Django's database backend, an expired key stays expired. */
+  protected async touchItem(key: string, expiry: number | null): Promise<boolean> {
+    const { rowCount } = await this.query(this.statements.touch, [this.expires(expiry), key, this.timestamp(nowInSeconds())]);
+    return rowCount > 0;
+  }
+
+  protected async deleteItem(key: string): Promise<boolean> {
+    const { rowCount } = await this.query(this.statements.deleteMany(1), [key]);
+    return rowCount > 0;
+  }
+
+  protected override async deleteManyItems(keys: readonly string[]): Promise<void> {
+    for (const batch of chunks(keys)) await this.query(this.statements.deleteMany(batch.length), batch);
+  }
+
+  /**
+   * One atomic UPDATE that keeps the expiry. When it matches nothing, one more read tells a
+   * missing key from a value that is not an integer (or a result out of the safe range).
+   */
+  protected async incrItem(key: string, delta: number): Promise<number | Missing> {
+    for (;;) {
+      const now = this.timestamp(nowInSeconds());
+      const result = await this.query(this.statements.incr, [delta, key, now, delta, Number.MIN_SAFE_INTEGER, Number.MAX_SAFE_INTEGER]);
+      const incremented = this.connection.dialect.incrementResult(result);
+      if (incremented !== undefined) return incremented;
+      const { rows } = await this.query(this.statements.readForIncr, [now, key]);
+      const row = rows[0];
+      if (!row || !Number(row.live)) return MISSING;
+      // Throws NonNumericValueError; if it does not, another client stored an integer meanwhile: try again.
+      incrementedValue(key, decodeValue(row[VALUE], this.serializer), delta);
+    }
+  }
+
+  async clear(): Promise<void> {
+    await this.query(this.statements.clear);
+  }
+
+  /** Closes the pool the cache opened; an application's own `client` is left open. */
+  override async close(): Promise<void> {
+    const driver = this.driver;
+    this.driver = undefined;
+    if (driver) await (await driver.catch(() => undefined))?.close();
+  }
+
+  // ---- internals -----------------------------------------------------------------------------
+
+  private timestamp(epochSeconds: number): string {
+    return this.connection.dialect.formatTimestamp(epochSeconds);
+  }
+
+  private expires(expiry: number | null): string {
+    return this.timestamp(expiry ?? Number.POSITIVE_INFINITY);
+  }
+
+  /**
+   * Django's database culling, with Django's counts: past `maxEntries` rows, remove the expired
+   * ones, then the lexicographically smallest keys until `1/cullFrequency` of the rest are gone.
+   */
+  private async cullIfFull(): Promise<void> {
+    const { rows } = await this.query(this.statements.count);
+    const count = Number(rows[0]?.count ?? 0);
+    if (count <= this.maxEntries) return;
+    if (this.cullFrequency === 0) return this.clear();
+    const { rowCount: expired } = await this.query(this.statements.deleteAllExpired, [this.timestamp(nowInSeconds())]);
+    const remaining = count - expired;
+    if (remaining <= this.maxEntries) return;
+    const boundary = await this.query(this.statements.cullBoundary, [Math.floor(remaining / this.cullFrequency)]);
+    if (boundary.rows.length > 0) await this.query(this.statements.deleteBelow, [boundary.rows[0]![KEY]]);
+  }
+
+  private query(sql: string, params?: readonly unknown[]): Promise<QueryResult> {
+    return this.ready().then((driver) => driver.query(sql, params).catch((error: unknown) => this.rethrow(error)));
+  }
+
+  /** Opens the driver and, unless told not to, creates the table; retried on the next call after a failure. */
+  private ready(): Promise<SqlDriver> {
+    this.driver ??= this.openDriver().catch((error: unknown) => {
+      this.driver = undefined;
+      return this.rethrow(error);
+    });
+    return this.driver;
+  }
+
+  private async openDriver(): Promise<SqlDriver> {
+    const driver = this.connection.open();
+    if (this.createTable) {
+      try {
+        await createMissingTable(driver, this.connection, this.table);
+      } catch (error) {
+        await driver.close().catch(() => {});
+        throw error;
+      }
+    }
+    return driver;
+  }
+
+  private rethrow(error: unknown): never {
+    if (error instanceof CacheConnectionError || !isConnectionFailure(error)) throw error;
+    const { title } = this.connection.dialect;
+    throw new CacheConnectionError(
+      `Cannot reach the ${title} database of cache table '${this.table}' (${this.connection.description}): ${(error as Error).message}`,
+      { cause: error },
+    );
+  }
+}
+
+/** `CREATE TABLE IF NOT EXISTS` and its index: safe when several processes start at once. */
+export async function createMissingTable(driver: SqlDriver, connection: DatabaseConnection, table: string): Promise<void> {
+  for (const sql of connection.dialect.createTableSql(table, { ifNotExists: true })) {
+    try {
+      await driver.query(sql);
+    } catch (error) {
+      // PostgreSQL: two concurrent CREATE … IF NOT EXISTS can still collide on the catalog.
+      if ((error as { code?: string }).code !== '23505') throw error;
+    }
+  }
+}

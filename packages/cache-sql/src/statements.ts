@@ -1,0 +1,80 @@
+import { EXPIRES, KEY, VALUE, type Dialect } from './dialects/dialect';
+
+/** Keys per `IN (…)` list: far below every database's parameter limit. */
+export const KEYS_PER_STATEMENT = 500;
+
+function placeholders(count: number): string {
+  return Array.from({ length: count }, () => '?').join(', ');
+}
+
+/**
+ * The SQL text of every cache operation on one table, built once. Statements over a list of keys
+ * are built per list length and kept, so repeated calls reuse the text (and SQLite its prepared
+ * statement).
+ */
+export class CacheStatements {
+  readonly table: string;
+  readonly count: string;
+  readonly has: string;
+  readonly touch: string;
+  readonly incr: string;
+  readonly readForIncr: string;
+  readonly deleteAllExpired: string;
+  readonly cullBoundary: string;
+  readonly deleteBelow: string;
+  readonly clear: string;
+  private readonly byLength = new Map<string, string>();
+  private readonly key: string;
+  private readonly expires: string;
+  private readonly value: string;
+
+  constructor(
+    readonly dialect: Dialect,
+    private readonly tableName: string,
+  ) {
+    const quote = dialect.quoteName;
+    const [table, key, value, expires] = [quote(tableName), quote(KEY), quote(VALUE), quote(EXPIRES)];
+    this.key = key;
+    this.value = value;
+    this.expires = expires;
+    this.table = table;
+    this.count = `SELECT COUNT(*) AS count FROM ${table}`;
+    this.has = `SELECT 1 AS found FROM ${table} WHERE ${key} = ? AND ${expires} > ?`;
+    this.touch = `UPDATE ${table} SET ${expires} = ? WHERE ${key} = ? AND ${expires} > ?`;
+    this.incr = dialect.incrSql(tableName);
+    this.readForIncr = `SELECT ${value}, ${expires} > ? AS live FROM ${table} WHERE ${key} = ?`;
+    this.deleteAllExpired = `DELETE FROM ${table} WHERE ${expires} <= ?`;
+    this.cullBoundary = `SELECT ${key} FROM ${table} ORDER BY ${key} LIMIT 1 OFFSET ?`;
+    this.deleteBelow = `DELETE FROM ${table} WHERE ${key} < ?`;
+    this.clear = `DELETE FROM ${table}`;
+  }
+
+  /** Inserts or replaces rows; parameters: key, value, expires for each row. */
+  upsert(rowCount: number): string {
+    return this.forLength('upsert', rowCount, () => this.dialect.upsertSql(this.tableName, rowCount));
+  }
+
+  /** Parameters: now, then the keys. */
+  selectMany(keyCount: number): string {
+    return this.forLength('select', keyCount, (list) => `SELECT ${this.key}, ${this.value}, ${this.expires} > ? AS live FROM ${this.table} WHERE ${this.key} IN (${list})`);
+  }
+
+  /** Parameters: the keys, then now. Only rows still expired go, not ones rewritten meanwhile. */
+  deleteExpired(keyCount: number): string {
+    return this.forLength('expired', keyCount, (list) => `DELETE FROM ${this.table} WHERE ${this.key} IN (${list}) AND ${this.expires} <= ?`);
+  }
+
+  deleteMany(keyCount: number): string {
+    return this.forLength('delete', keyCount, (list) => `DELETE FROM ${this.table} WHERE ${this.key} IN (${list})`);
+  }
+
+  private forLength(kind: string, count: number, build: (placeholderList: string) => string): string {
+    const cacheKey = `${kind}:${count}`;
+    let sql = this.byLength.get(cacheKey);
+    if (sql === undefined) {
+      sql = build(placeholders(count));
+      if (this.byLength.size < 1024) this.byLength.set(cacheKey, sql);
+    }
+    return sql;
+  }
+}
