@@ -1,3 +1,3 @@
 import { cachetteTsupConfig } from '@cachette/tooling-config/tsup';
 
-export default cachetteTsupConfig();
+export default cachetteTsupConfig({ index: 'src/index.ts', client: 'src/client.ts' });

@@ -1,0 +1,189 @@
+import {
+  BaseCache,
+  CacheConnectionError,
+  CacheTimeoutError,
+  InvalidCacheKey,
+  MISSING,
+  NonNumericValueError,
+  ValueTooLargeError,
+  memcacheKeyWarnings,
+  resolveSerializer,
+  type CacheParams,
+  type Missing,
+  type ParsedCacheUrl,
+  type SerializerOption,
+} from '@cachette/cache-core';
+import { MemcachedClient, type MemcachedClientOptions } from './client';
+import { MAX_KEY_BYTES } from './keys';
+import { ValueCodec, signedCounterValue } from './value-flags';
+
+export interface MemcachedCacheOptions extends MemcachedClientOptions {
+  /** How values other than Buffers and safe integers become bytes: `'v8'` (default), `'json'` or your own. */
+  serializer?: SerializerOption;
+  /**
+   * When a server is down or slow: `get` returns the default, `getMany` finds nothing, writes
+   * return `false` (and `setMany` the keys it could not store) instead of rejecting. One warning
+   * (`process.emitWarning`) per outage. Default `false`.
+   */
+  ignoreExceptions?: boolean;
+}
+
+export interface MemcachedCacheParams extends CacheParams {
+  options?: MemcachedCacheOptions;
+}
+
+/** memcached reads an exptime beyond 30 days as a Unix time. */
+const MAX_RELATIVE_EXPTIME = 30 * 24 * 3600;
+export const DEFAULT_LOCATION = '127.0.0.1:11211';
+
+function isOutage(error: unknown): boolean {
+  return error instanceof CacheConnectionError || error instanceof CacheTimeoutError;
+}
+
+/**
+ * Django's memcached backend over Cachette's own clients: one server or a ketama ring, text or
+ * binary protocol. `clear()` flushes every server entirely, whatever the key prefix.
+ */
+export class MemcachedCache extends BaseCache {
+  readonly client: MemcachedClient;
+  private readonly codec: ValueCodec;
+  private readonly ignoreExceptions: boolean;
+  private inOutage = false;
+
+  constructor(params: MemcachedCacheParams = {}) {
+    super(params);
+    const { serializer, ignoreExceptions = false, ...clientOptions } = params.options ?? {};
+    this.codec = new ValueCodec(resolveSerializer(serializer));
+    this.ignoreExceptions = ignoreExceptions === true || (ignoreExceptions as unknown) === 'true';
+    this.client = new MemcachedClient(params.location ?? DEFAULT_LOCATION, clientOptions);
+  }
+
+  /**
+   * `memcached://host1:11211,host2:11211?protocol=binary`, `memcached://user:pass@host`
+   * (credentials for SASL), `memcached:///run/memcached.sock` or `memcached://unix:/path`.
+   */
+  static paramsFromUrl(parsed: ParsedCacheUrl, common: CacheParams): CacheParams {
+    let body = parsed.body;
+    const options: Record<string, unknown> = { ...(common.options ?? {}) };
+    const at = body.lastIndexOf('@');
+    if (at !== -1) {
+      const [username = '', password = ''] = body.slice(0, at).split(':');
+      options.username = decodeURIComponent(username);
+      options.password = decodeURIComponent(password);
+      body = body.slice(at + 1);
+    }
+    const location = decodeURIComponent(body).split(',');
+    return { ...common, location, options };
+  }
+
+  /** Django's conversion: `null` never expires (0), 0 expires at once (-1), beyond 30 days an absolute Unix time. */
+  override getBackendTimeout(timeout?: number | null): number {
+    if (timeout === undefined) timeout = this.defaultTimeout;
+    if (timeout === null) return 0;
+    let seconds = Math.trunc(timeout);
+    if (seconds === 0) seconds = -1;
+    if (seconds > MAX_RELATIVE_EXPTIME) seconds += Math.trunc(Date.now() / 1000);
+    return seconds;
+  }
+
+  /** memcached's rules, raised rather than warned: such a key cannot be stored. Also counts UTF-8 bytes. */
+  override validateKey(key: string): void {
+    const problems = memcacheKeyWarnings(key);
+    if (problems.length > 0) throw new InvalidCacheKey(problems[0]!);
+    if (key.length * 3 > MAX_KEY_BYTES && Buffer.byteLength(key) > MAX_KEY_BYTES) {
+      throw new InvalidCacheKey(`Cache key will cause errors if used with memcached: it is longer than ${MAX_KEY_BYTES} bytes in UTF-8`);
+    }
+  }
+
+  protected getItem(key: string): Promise<unknown> {
+    return this.guard(
+      this.client.get(key).then((item) => (item ? this.codec.decode(item) : MISSING)),
+      MISSING,
+    );
+  }
+
+  protected async setItem(key: string, value: unknown, timeout: number | null): Promise<void> {
+    const item = this.codec.encode(value);
+    try {
+      const stored = await this.guard(this.client.set(key, item.value, { flags: item.flags, exptime: timeout! }), true);
+      if (!stored) await this.client.delete(key);
+    } catch (error) {
+      // Django's rule: a value that cannot be stored must not leave the old one behind.
+      if (error instanceof ValueTooLargeError) await this.guard(this.client.delete(key), false);
+      throw error;
+    }
+  }
+
+  protected addItem(key: string, value: unknown, timeout: number | null): Promise<boolean> {
+    const item = this.codec.encode(value);
+    return this.guard(this.client.add(key, item.value, { flags: item.flags, exptime: timeout! }), false);
+  }
+
+  protected touchItem(key: string, timeout: number | null): Promise<boolean> {
+    return this.guard(this.client.touch(key, timeout!), false);
+  }
+
+  protected deleteItem(key: string): Promise<boolean> {
+    return this.guard(this.client.delete(key), false);
+  }
+
+  /**
+   * Always memcached's `incr`, by the delta's 64-bit two's complement: the counter wraps at 2^64,
+   * so this is signed addition, atomic and keeping the expiry (memcached's `decr` would stop at 0).
+   */
+  protected async incrItem(key: string, delta: number): Promise<number | Missing> {
+    const result = await this.guard(this.client.incr(key, BigInt.asUintN(64, BigInt(delta))), undefined);
+    if (result === undefined) return MISSING;
+    const value = signedCounterValue(result);
+    if (typeof value !== 'number') throw new NonNumericValueError(key, 'the result is outside the safe integer range');
+    return value;
+  }
+
+  protected override async getManyItems(keys: readonly string[]): Promise<Map<string, unknown>> {
+    const items = await this.guard(this.client.getMany(keys), new Map());
+    const found = new Map<string, unknown>();
+    for (const [key, item] of items) found.set(key, this.codec.decode(item));
+    return found;
+  }
+
+  protected override setManyItems(entries: ReadonlyArray<readonly [string, unknown]>, timeout: number | null): Promise<string[]> {
+    // Everything is serialized before anything is sent: a value that cannot be stored stops the whole call.
+    const items = entries.map(([key, value]) => [key, this.codec.encode(value)] as const);
+    return this.guard(
+      this.client.setMany(items, timeout!),
+      entries.map(([key]) => key),
+    );
+  }
+
+  protected override deleteManyItems(keys: readonly string[]): Promise<void> {
+    return this.guard(this.client.deleteMany(keys), undefined);
+  }
+
+  /** Flushes every item on every server (memcached `flush_all`), whatever its key prefix or owner. */
+  async clear(): Promise<void> {
+    await this.guard(this.client.flushAll(), undefined);
+  }
+
+  override close(): Promise<void> {
+    return this.client.close();
+  }
+
+  /** With `ignoreExceptions`, an unreachable or slow server gives `fallback`, with one warning per outage. */
+  private guard<T>(operation: Promise<T>, fallback: T): Promise<T> {
+    if (!this.ignoreExceptions) return operation;
+    return operation.then(
+      (result) => {
+        this.inOutage = false;
+        return result;
+      },
+      (error: unknown) => {
+        if (!isOutage(error)) throw error;
+        if (!this.inOutage) {
+          this.inOutage = true;
+          process.emitWarning(`Memcached is unavailable, ignored as ignoreExceptions asks: ${(error as Error).message}`, 'CacheOutageWarning');
+        }
+        return fallback;
+      },
+    );
+  }
+}

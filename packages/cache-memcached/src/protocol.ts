@@ -1,0 +1,39 @@
+import type { ConnectionRequest, ReplyDecoder, ReplyQueue } from './connection';
+import type { MemcachedItem } from './request';
+
+/** The storage commands both protocols share; `cas` stores only if the item is unchanged since `gets`. */
+export type StorageVerb = 'set' | 'add' | 'replace' | 'append' | 'prepend' | 'cas';
+
+/** What to store: bytes, the client's flags, and for `cas` the token from `gets`. */
+export interface StoreItem {
+  value: Buffer;
+  flags: number;
+  cas?: bigint | undefined;
+}
+
+/** A request of protocol R whose promise settles with T. */
+export type Sent<R, T> = R & { readonly promise: Promise<T> };
+
+/**
+ * One wire protocol: turns commands into requests and replies into results. Keys have passed
+ * `checkKey`; exptimes are memcached's (0 never, up to 30 days relative, beyond that absolute,
+ * negative already expired). The client above never knows which protocol it speaks.
+ */
+export interface MemcachedProtocol<R extends ConnectionRequest> {
+  readonly name: 'text' | 'binary';
+  createDecoder(queue: ReplyQueue<R>): ReplyDecoder;
+  /** Found items by key; `touchExptime` also gives them a new expiry (`gat`). */
+  retrieve(keys: readonly string[], options: { cas?: boolean; touchExptime?: number | undefined }): Sent<R, Map<string, MemcachedItem>>;
+  /** `true` when stored; `false` when the condition failed (add on an existing key, cas on a changed item). */
+  store(verb: StorageVerb, key: string, item: StoreItem, exptime: number): Sent<R, boolean>;
+  /** Stores every entry with `set` in one request; resolves with the keys that were not stored. */
+  storeMany(entries: ReadonlyArray<readonly [string, StoreItem]>, exptime: number): Sent<R, string[]>;
+  delete(key: string): Sent<R, boolean>;
+  deleteMany(keys: readonly string[]): Sent<R, void>;
+  /** The new value, or `undefined` when the key is missing. */
+  counter(verb: 'incr' | 'decr', key: string, delta: bigint): Sent<R, bigint | undefined>;
+  touch(key: string, exptime: number): Sent<R, boolean>;
+  flush(): Sent<R, void>;
+  version(): Sent<R, string>;
+  stats(): Sent<R, Map<string, string>>;
+}

@@ -1,0 +1,200 @@
+import { CacheProtocolError, NonNumericValueError, ValueTooLargeError } from '@cachette/cache-core';
+import type { ReplyQueue } from '../connection';
+import type { MemcachedProtocol, Sent, StorageVerb, StoreItem } from '../protocol';
+import { PendingRequest, UNEXPECTED, answers, type MemcachedItem, type ReplyReader } from '../request';
+import { TextReplyDecoder } from './decoder';
+import { encodeGetAndTouch, encodeKeyCommand, encodeLine, encodeRetrieval, encodeStorage } from './encoder';
+
+/** A text-protocol request: told each reply line (and VALUE item) until it says it is complete. */
+export abstract class TextRequest<T> extends PendingRequest<T> {
+  onValue(key: string, _flags: number, _data: Buffer, _cas: bigint | undefined): void {
+    throw new CacheProtocolError(`Memcached sent an unexpected VALUE for key '${key}'`);
+  }
+
+  /** Returns `true` when this was the request's last reply line. */
+  abstract onLine(line: string): boolean;
+}
+
+function isErrorLine(line: string): boolean {
+  return line === 'ERROR' || line.startsWith('CLIENT_ERROR') || line.startsWith('SERVER_ERROR');
+}
+
+/** The typed error for an error reply to a command on `key`. */
+export function errorFromLine(line: string, key: string | undefined): Error {
+  const subject = key === undefined ? '' : ` for key '${key}'`;
+  if (line.startsWith('SERVER_ERROR object too large')) {
+    return new ValueTooLargeError(`The value${subject} is larger than the memcached server's item size limit (its -I option); nothing was stored`);
+  }
+  if (line.startsWith('CLIENT_ERROR cannot increment or decrement non-numeric value')) return new NonNumericValueError(key ?? '');
+  return new CacheProtocolError(`Memcached answered '${line}'${subject}`);
+}
+
+type LineReader<T> = ReplyReader<string, T>;
+
+/** A one-line reply, read by a small reader per command. */
+class LineRequest<T> extends TextRequest<T> {
+  constructor(payload: Buffer, private readonly key: string | undefined, private readonly read: LineReader<T>) {
+    super(payload);
+  }
+
+  onLine(line: string): boolean {
+    const result = this.read(line);
+    if (result === UNEXPECTED) this.fail(errorFromLine(line, this.key));
+    else this.resolve(result);
+    return true;
+  }
+}
+
+const readStored = answers({ STORED: true, NOT_STORED: false, EXISTS: false, NOT_FOUND: false });
+const readDeleted = answers({ DELETED: true, NOT_FOUND: false });
+const readTouched = answers({ TOUCHED: true, NOT_FOUND: false });
+const readOk = answers<void>({ OK: undefined });
+
+const readCounter: LineReader<bigint | undefined> = (line) => {
+  if (line === 'NOT_FOUND') return undefined;
+  return /^\d{1,20}$/.test(line) ? BigInt(line) : UNEXPECTED;
+};
+
+const readVersion: LineReader<string> = (line) => (line.startsWith('VERSION ') ? line.slice(8) : UNEXPECTED);
+/** VALUE items until END. */
+class RetrievalRequest extends TextRequest<Map<string, MemcachedItem>> {
+  private readonly found = new Map<string, MemcachedItem>();
+
+  override onValue(key: string, flags: number, value: Buffer, cas: bigint | undefined): void {
+    this.found.set(key, { value, flags, cas });
+  }
+
+  onLine(line: string): boolean {
+    if (line === 'END') this.resolve(this.found);
+    else this.fail(errorFromLine(line, undefined));
+    return true;
+  }
+}
+
+/** `STAT <name> <value>` lines until END. */
+class StatsRequest extends TextRequest<Map<string, string>> {
+  private readonly stats = new Map<string, string>();
+
+  onLine(line: string): boolean {
+    if (line === 'END') {
+      this.resolve(this.stats);
+      return true;
+    }
+    const match = /^STAT (\S+) (.*)$/.exec(line);
+    if (match) {
+      this.stats.set(match[1]!, match[2]!);
+      return false;
+    }
+    this.fail(errorFromLine(line, undefined));
+    return true;
+  }
+}
+
+/** Several `set`s written at once: one reply line each, in order. */
+class StoreManyRequest extends TextRequest<string[]> {
+  private readonly failed: string[] = [];
+  private answered = 0;
+
+  constructor(payload: Buffer, private readonly keys: readonly string[]) {
+    super(payload);
+  }
+
+  onLine(line: string): boolean {
+    if (line !== 'STORED') this.failed.push(this.keys[this.answered]!);
+    this.answered++;
+    if (this.answered < this.keys.length) return false;
+    this.resolve(this.failed);
+    return true;
+  }
+}
+
+/** `noreply` commands followed by `version` as a fence: complete when VERSION arrives. */
+class FencedNoreplyRequest extends TextRequest<void> {
+  private unexpected: string | undefined;
+
+  onLine(line: string): boolean {
+    if (!line.startsWith('VERSION ')) {
+      this.unexpected ??= line;
+      return false;
+    }
+    if (this.unexpected === undefined) this.resolve();
+    else this.fail(errorFromLine(this.unexpected, undefined));
+    return true;
+  }
+}
+
+const VERSION_FENCE = encodeLine('version');
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- the connection holds requests of every result type
+export type AnyTextRequest = TextRequest<any>;
+
+function lineRequest<T>(payload: Buffer, key: string | undefined, read: LineReader<T>): Sent<AnyTextRequest, T> {
+  return new LineRequest(payload, key, read);
+}
+
+function headOf(queue: ReplyQueue<AnyTextRequest>): AnyTextRequest {
+  const head = queue.head();
+  if (!head) throw new CacheProtocolError('Memcached sent a reply nobody asked for');
+  return head;
+}
+
+/** memcached's text protocol (`doc/protocol.txt`). */
+export const textProtocol: MemcachedProtocol<AnyTextRequest> = {
+  name: 'text',
+
+  createDecoder(queue) {
+    return new TextReplyDecoder({
+      value: (key, flags, data, cas) => headOf(queue).onValue(key, flags, data, cas),
+      line: (reply) => {
+        if (headOf(queue).onLine(reply)) queue.finishHead();
+      },
+    });
+  },
+
+  retrieve(keys, { cas = false, touchExptime }) {
+    const payload = touchExptime === undefined ? encodeRetrieval(cas ? 'gets' : 'get', keys) : encodeGetAndTouch(touchExptime, keys);
+    return new RetrievalRequest(payload);
+  },
+
+  store(verb: StorageVerb, key: string, item: StoreItem, exptime: number) {
+    return lineRequest(encodeStorage(verb, key, item.flags, exptime, item.value, item.cas), key, readStored);
+  },
+
+  storeMany(entries, exptime) {
+    const payload = Buffer.concat(entries.map(([key, item]) => encodeStorage('set', key, item.flags, exptime, item.value)));
+    return new StoreManyRequest(
+      payload,
+      entries.map(([key]) => key),
+    );
+  },
+
+  delete(key) {
+    return lineRequest(encodeKeyCommand('delete', key), key, readDeleted);
+  },
+
+  deleteMany(keys) {
+    // noreply saves a reply line per key; `version` marks the end, and errors still show up before it.
+    const commands = keys.map((key) => encodeKeyCommand('delete', key, undefined, true));
+    return new FencedNoreplyRequest(Buffer.concat([...commands, VERSION_FENCE]));
+  },
+
+  counter(verb, key, delta) {
+    return lineRequest(encodeKeyCommand(verb, key, delta.toString()), key, readCounter);
+  },
+
+  touch(key, exptime) {
+    return lineRequest(encodeKeyCommand('touch', key, String(exptime)), key, readTouched);
+  },
+
+  flush() {
+    return lineRequest(encodeLine('flush_all'), undefined, readOk);
+  },
+
+  version() {
+    return lineRequest(VERSION_FENCE, undefined, readVersion);
+  },
+
+  stats() {
+    return new StatsRequest(encodeLine('stats'));
+  },
+};

@@ -1,0 +1,135 @@
+import { CacheProtocolError } from '@cachette/cache-core';
+
+/** Where decoded text-protocol replies go, in the order they arrive. */
+export interface TextReplySink {
+  /** One `VALUE <key> <flags> <bytes> [<cas>]` item with its data (a Buffer of its own). */
+  value(key: string, flags: number, data: Buffer, cas: bigint | undefined): void;
+  /** Any other line, without its `\r\n`: `STORED`, `END`, `42`, `STAT …`, `SERVER_ERROR …`. */
+  line(line: string): void;
+}
+
+const CR = 13;
+const LF = 10;
+const SPACE = 32;
+const VALUE_PREFIX = Buffer.from('VALUE ', 'latin1');
+/** Longer than any reply line memcached sends (a VALUE line with a 250-byte key is under 330). */
+const MAX_LINE_BYTES = 8192;
+
+interface ValueHeader {
+  key: string;
+  flags: number;
+  cas: bigint | undefined;
+  data: Buffer;
+  /** Bytes of `data` and its trailing `\r\n` received so far. */
+  filled: number;
+}
+
+function startsWithValue(chunk: Buffer, offset: number): boolean {
+  return chunk.length - offset > VALUE_PREFIX.length && chunk.compare(VALUE_PREFIX, 0, VALUE_PREFIX.length, offset, offset + VALUE_PREFIX.length) === 0;
+}
+
+/** A decimal number of at most 20 digits from `chunk[start, end)`, or -1. */
+function parseUnsigned(chunk: Buffer, start: number, end: number): number {
+  if (start >= end || end - start > 20) return -1;
+  let result = 0;
+  for (let index = start; index < end; index++) {
+    const digit = chunk[index]! - 48;
+    if (digit < 0 || digit > 9) return -1;
+    result = result * 10 + digit;
+  }
+  return result;
+}
+
+function malformed(chunk: Buffer, start: number, end: number): CacheProtocolError {
+  return new CacheProtocolError(`Malformed memcached reply line: ${JSON.stringify(chunk.toString('latin1', start, Math.min(end, start + 80)))}`);
+}
+
+/**
+ * A push parser for text-protocol replies: `write(chunk)` with whatever the socket delivered, and
+ * each complete reply goes to the sink. Values are read by their declared byte length, never by
+ * looking for `\r\n`, so binary data and values containing `\r\nEND\r\n` are exact.
+ * Throws `CacheProtocolError` on bytes that cannot be a reply; the stream is then unusable.
+ */
+export class TextReplyDecoder {
+  private partialLine: Buffer | undefined;
+  private pendingValue: ValueHeader | undefined;
+
+  constructor(private readonly sink: TextReplySink) {}
+
+  write(chunk: Buffer): void {
+    let offset = 0;
+    if (this.pendingValue) {
+      offset = this.fillValue(this.pendingValue, chunk, 0);
+      if (offset === chunk.length) return;
+    }
+    if (this.partialLine) {
+      chunk = Buffer.concat([this.partialLine, chunk.subarray(offset)]);
+      this.partialLine = undefined;
+      offset = 0;
+    }
+    while (offset < chunk.length) {
+      const lineFeed = chunk.indexOf(LF, offset);
+      if (lineFeed === -1) {
+        this.keepPartialLine(chunk, offset);
+        return;
+      }
+      const lineEnd = lineFeed > offset && chunk[lineFeed - 1] === CR ? lineFeed - 1 : lineFeed;
+      if (startsWithValue(chunk, offset)) {
+        const value = this.readValueHeader(chunk, offset + VALUE_PREFIX.length, lineEnd);
+        offset = this.fillValue(value, chunk, lineFeed + 1);
+      } else {
+        this.sink.line(chunk.toString('latin1', offset, lineEnd));
+        offset = lineFeed + 1;
+      }
+    }
+  }
+
+  /** Forgets any partial reply (after the connection was dropped). */
+  reset(): void {
+    this.partialLine = undefined;
+    this.pendingValue = undefined;
+  }
+
+  private keepPartialLine(chunk: Buffer, offset: number): void {
+    if (chunk.length - offset > MAX_LINE_BYTES) throw malformed(chunk, offset, chunk.length);
+    this.partialLine = Buffer.from(chunk.subarray(offset));
+  }
+
+  private readValueHeader(chunk: Buffer, start: number, end: number): ValueHeader {
+    const keyEnd = chunk.indexOf(SPACE, start);
+    const flagsEnd = keyEnd === -1 ? -1 : chunk.indexOf(SPACE, keyEnd + 1);
+    if (keyEnd <= start || keyEnd >= end || flagsEnd === -1 || flagsEnd >= end) throw malformed(chunk, start, end);
+    let bytesEnd = chunk.indexOf(SPACE, flagsEnd + 1);
+    if (bytesEnd === -1 || bytesEnd > end) bytesEnd = end;
+    const flags = parseUnsigned(chunk, keyEnd + 1, flagsEnd);
+    const bytes = parseUnsigned(chunk, flagsEnd + 1, bytesEnd);
+    if (flags < 0 || flags > 0xffffffff || bytes < 0 || bytes > 0x7fffffff) throw malformed(chunk, start, end);
+    let cas: bigint | undefined;
+    if (bytesEnd < end) {
+      const casText = chunk.toString('latin1', bytesEnd + 1, end);
+      if (!/^\d{1,20}$/.test(casText)) throw malformed(chunk, start, end);
+      cas = BigInt(casText);
+    }
+    return { key: chunk.toString('utf8', start, keyEnd), flags, cas, data: Buffer.allocUnsafe(bytes + 2), filled: 0 };
+  }
+
+  /** Copies what `chunk` holds of the value from `offset`; returns where the value ends in `chunk`. */
+  private fillValue(value: ValueHeader, chunk: Buffer, offset: number): number {
+    const wanted = value.data.length - value.filled;
+    const available = chunk.length - offset;
+    if (available < wanted) {
+      chunk.copy(value.data, value.filled, offset);
+      value.filled += available;
+      this.pendingValue = value;
+      return chunk.length;
+    }
+    chunk.copy(value.data, value.filled, offset, offset + wanted);
+    this.pendingValue = undefined;
+    const size = value.data.length - 2;
+    if (value.data[size] !== CR || value.data[size + 1] !== LF) {
+      throw new CacheProtocolError(`Memcached value for key '${value.key}' is not followed by \\r\\n: the reply stream is out of step`);
+    }
+    this.sink.value(value.key, value.flags, value.data.subarray(0, size), value.cas);
+    return offset + wanted;
+  }
+}

@@ -1,0 +1,81 @@
+import { SerializationError, isDecimalInteger, jsonSerializer, v8Serializer, type Serializer } from '@cachette/cache-core';
+import type { MemcachedItem } from './request';
+import type { StoreItem } from './protocol';
+
+/**
+ * What the 32-bit flags of an item say about its bytes. 0 and 2 match pymemcache (Django's
+ * PyMemcacheCache), so plain bytes and integers are shared with Python services; Cachette's own
+ * serializers use flags no Python serde does.
+ */
+export const ValueFlags = {
+  /** Raw bytes: a Buffer is stored as is and read back as a Buffer. */
+  bytes: 0,
+  /**
+   * A safe integer as decimal text, so memcached's `incr` works on it. Negative integers are
+   * written as their 64-bit two's complement (-2 as 18446744073709551614): memcached's counters
+   * are unsigned and wrap at 2^64, so adding that form is signed arithmetic, done atomically.
+   */
+  integer: 2,
+  /** UTF-8 text (pymemcache's FLAG_TEXT); read only, Cachette writes strings with its serializer. */
+  text: 16,
+  /** Cachette's v8 serializer. */
+  v8: 0x100,
+  /** Cachette's JSON serializer. */
+  json: 0x200,
+  /** A serializer of your own; read back with the serializer configured. */
+  custom: 0x400,
+} as const;
+
+const BUILT_IN_FLAGS = new Map<Serializer, number>([
+  [v8Serializer, ValueFlags.v8],
+  [jsonSerializer, ValueFlags.json],
+]);
+
+/** A signed integer as the unsigned 64-bit decimal text memcached's counters hold. */
+export function encodeInteger(value: number | bigint): Buffer {
+  return Buffer.from(BigInt.asUintN(64, BigInt(value)).toString(), 'latin1');
+}
+
+/** The signed value of a counter's 64-bit result: a number when safe, otherwise a bigint. */
+export function signedCounterValue(unsigned: bigint): number | bigint {
+  const signed = BigInt.asIntN(64, unsigned);
+  const number = Number(signed);
+  return Number.isSafeInteger(number) ? number : signed;
+}
+
+/** Decimal text (also a plain negative one, as other clients write it) as a signed 64-bit integer. */
+function readInteger(data: Buffer): unknown {
+  const text = data.toString('latin1');
+  if (!/^-?\d{1,20}$/.test(text)) throw new SerializationError(`Stored value with the integer flag is not decimal text: ${JSON.stringify(text.slice(0, 40))}`);
+  return signedCounterValue(BigInt(text));
+}
+
+const READERS = new Map<number, (data: Buffer) => unknown>([
+  [ValueFlags.bytes, (data) => data],
+  [ValueFlags.integer, readInteger],
+  [ValueFlags.text, (data) => data.toString('utf8')],
+  [ValueFlags.v8, (data) => v8Serializer.deserialize(data)],
+  [ValueFlags.json, (data) => jsonSerializer.deserialize(data)],
+]);
+
+/** Turns cache values into memcached items and back, recording in the flags how the bytes were made. */
+export class ValueCodec {
+  private readonly serializerFlag: number;
+
+  constructor(private readonly serializer: Serializer) {
+    this.serializerFlag = BUILT_IN_FLAGS.get(serializer) ?? ValueFlags.custom;
+  }
+
+  encode(value: unknown): StoreItem {
+    if (Buffer.isBuffer(value)) return { value, flags: ValueFlags.bytes };
+    if (isDecimalInteger(value)) return { value: encodeInteger(value), flags: ValueFlags.integer };
+    return { value: this.serializer.serialize(value), flags: this.serializerFlag };
+  }
+
+  decode(item: MemcachedItem): unknown {
+    const read = READERS.get(item.flags);
+    if (read) return read(item.value);
+    if (item.flags === ValueFlags.custom || this.serializerFlag === ValueFlags.custom) return this.serializer.deserialize(item.value);
+    throw new SerializationError(`Stored value has memcached flags ${item.flags}, which no Cachette serializer writes`);
+  }
+}
