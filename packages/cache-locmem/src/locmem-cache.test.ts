@@ -1,5 +1,17 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { KeyNotFoundError, NonNumericValueError, SerializationError, caches, closeCaches, commonParamsFromUrl, configureCaches, parseCacheUrl } from '@cachette/cache-core';
+import {
+  CacheKeyWarning,
+  InvalidCacheKey,
+  KeyNotFoundError,
+  NonNumericValueError,
+  SerializationError,
+  caches,
+  closeCaches,
+  commonParamsFromUrl,
+  configureCaches,
+  parseCacheUrl,
+  resetCacheKeyWarnings,
+} from '@cachette/cache-core';
 import { LocMemCache } from './index';
 
 // Each test gets its own location so shared stores never leak between tests.
@@ -243,6 +255,79 @@ describe('LocMemCache copies', () => {
     await cache.set('text', 'abc');
     await expect(cache.incr('text')).rejects.toBeInstanceOf(NonNumericValueError);
     expect(await cache.get('text')).toBe('abc');
+  });
+});
+
+describe('LocMemCache remembered keys', () => {
+  it('does not trust a remembered slot that another key has taken', async () => {
+    const cache = newCache();
+    await cache.set('first', 'one');
+    expect(await cache.get('first')).toBe('one');
+    await cache.delete('first');
+    await cache.set('second', 'two'); // reuses the freed slot
+    expect(await cache.get('first')).toBeUndefined();
+    expect(await cache.get('second')).toBe('two');
+  });
+
+  it('sees what another instance on the same location wrote after a cull', async () => {
+    const location = freshLocation();
+    const reader = new LocMemCache({ location, options: { maxEntries: 2, cullFrequency: 0 } });
+    const writer = new LocMemCache({ location, options: { maxEntries: 2, cullFrequency: 0 } });
+    await reader.set('key', 'old');
+    expect(await reader.get('key')).toBe('old');
+    await writer.set('other', 1);
+    await writer.set('more', 2); // full: clears everything
+    await writer.set('key', 'new');
+    expect(await reader.get('key')).toBe('new');
+  });
+
+  it('keeps versions apart', async () => {
+    const cache = newCache();
+    await cache.set('key', 'v1');
+    await cache.set('key', 'v2', undefined, 2);
+    expect(await cache.get('key')).toBe('v1');
+    expect(await cache.get('key', undefined, 1)).toBe('v1');
+    expect(await cache.get('key', undefined, 2)).toBe('v2');
+  });
+
+  it('uses the key function and prefix of each instance', async () => {
+    const location = freshLocation();
+    const upper = new LocMemCache({ location, keyFunction: (key, prefix, version) => `${prefix}|${version}|${key.toUpperCase()}` });
+    const prefixed = new LocMemCache({ location, keyPrefix: 'p' });
+    await upper.set('name', 'upper');
+    await prefixed.set('name', 'prefixed');
+    expect(await upper.get('NAME')).toBe('upper');
+    expect(await prefixed.get('name')).toBe('prefixed');
+    expect(await new LocMemCache({ location }).get('name')).toBeUndefined();
+  });
+
+  it('warns again for a bad key once the warnings are reset', async () => {
+    const warnings = vi.spyOn(process, 'emitWarning').mockImplementation(() => {});
+    try {
+      const cache = newCache();
+      resetCacheKeyWarnings();
+      await cache.set('bad key', 1);
+      expect(await cache.get('bad key')).toBe(1);
+      resetCacheKeyWarnings();
+      await cache.get('bad key');
+      const emitted = warnings.mock.calls.filter(([warning]) => warning instanceof CacheKeyWarning);
+      expect(emitted).toHaveLength(2);
+    } finally {
+      warnings.mockRestore();
+      resetCacheKeyWarnings();
+    }
+  });
+
+  it('rejects keys that are not strings with InvalidCacheKey', async () => {
+    const cache = newCache();
+    await expect(cache.get(42 as unknown as string)).rejects.toBeInstanceOf(InvalidCacheKey);
+    await expect(cache.set(42 as unknown as string, 1)).rejects.toBeInstanceOf(InvalidCacheKey);
+  });
+
+  it('stays correct with more keys than it remembers', async () => {
+    const cache = newCache({ maxEntries: 5000 });
+    for (let key = 0; key < 3000; key++) await cache.set(`k${key}`, key);
+    for (let key = 0; key < 3000; key++) expect(await cache.get(`k${key}`)).toBe(key);
   });
 });
 

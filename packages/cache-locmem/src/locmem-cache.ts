@@ -1,11 +1,12 @@
 import {
   BaseCache,
   MISSING,
+  cullCount,
   incrementedValue,
+  memcacheKeyWarnings,
   nowInSeconds,
   readCullingOptions,
   resolveSerializer,
-  cullCount,
   v8Serializer,
   type CacheParams,
   type CullingOptions,
@@ -14,11 +15,15 @@ import {
   type SerializerOption,
 } from '@cachette/cache-core';
 import { NEVER, storeFor, type LruStore } from './lru';
+import { MadeKeyMemo, type RememberedKey } from './made-keys';
 
 export interface LocMemOptions extends CullingOptions {
   /** How values other than strings, numbers, booleans, null, undefined and bigints are copied. Default `'v8'`. */
   serializer?: SerializerOption;
 }
+
+// Enough for a hot set of keys; a larger maxEntries raises it.
+const MIN_REMEMBERED_KEYS = 1000;
 
 /** Values that cannot be changed after `set`, so the cache may keep them as they are. */
 function isImmutable(value: unknown): boolean {
@@ -40,6 +45,8 @@ function storedExpiry(timeout: number | null): number {
  * the process with that location. Culls `entries / cullFrequency` of the least recently used
  * entries when it holds `maxEntries`; drops expired entries when it meets them (no timers).
  * Keeps copies: objects are serialized on `set` and deserialized on `get`.
+ *
+ * Primitives answer synchronously and read the clock at most once, only for entries that expire.
  */
 export class LocMemCache extends BaseCache {
   readonly location: string;
@@ -47,6 +54,7 @@ export class LocMemCache extends BaseCache {
   readonly cullFrequency: number;
   readonly serializer: Serializer;
   private readonly store: LruStore;
+  private readonly madeKeys: MadeKeyMemo;
   /**
    * With the v8 serializer, immutable values round-trip unchanged, so they skip it. Any other
    * serializer sees every value: it was chosen to constrain or transform what is stored.
@@ -63,15 +71,31 @@ export class LocMemCache extends BaseCache {
     this.serializer = resolveSerializer(options.serializer);
     this.keepsImmutablesAsIs = this.serializer === v8Serializer;
     this.store = storeFor(this.location);
+    this.madeKeys = new MadeKeyMemo(Math.max(MIN_REMEMBERED_KEYS, maxEntries));
   }
 
-  // ---- primitives: synchronous, one clock read each ------------------------------------------
+  override makeAndValidateKey(key: string, version?: number): string {
+    return this.rememberedKey(key, version)?.made ?? super.makeAndValidateKey(key, version);
+  }
+
+  /** The hot path: a remembered key reads its slot directly, with no string built or hashed. */
+  override get<T = unknown>(key: string): Promise<T | undefined>;
+  override get<T = unknown>(key: string, defaultValue: T, version?: number): Promise<T>;
+  override get<T = unknown>(key: string, defaultValue?: T, version?: number): Promise<T | undefined> {
+    try {
+      const remembered = this.rememberedKey(key, version);
+      if (remembered === undefined) return super.get(key, defaultValue as T, version);
+      const found = this.readHit(this.liveSlot(this.slotOfRemembered(remembered)));
+      return Promise.resolve(found === MISSING ? defaultValue : (found as T));
+    } catch (error) {
+      return Promise.reject(error);
+    }
+  }
+
+  // ---- primitives ------------------------------------------------------------------------------
 
   protected getItem(key: string): unknown {
-    const slot = this.liveSlot(key);
-    if (slot === undefined) return MISSING;
-    this.store.markUsed(slot);
-    return this.readValue(slot);
+    return this.readHit(this.liveSlot(this.store.slotOf(key)));
   }
 
   protected setItem(key: string, value: unknown, timeout: number | null): void {
@@ -80,7 +104,7 @@ export class LocMemCache extends BaseCache {
 
   protected addItem(key: string, value: unknown, timeout: number | null): boolean {
     const stored = this.toStored(value);
-    if (this.liveSlot(key) !== undefined) return false;
+    if (this.liveSlot(this.store.slotOf(key)) !== undefined) return false;
     this.storeValue(key, stored, timeout);
     return true;
   }
@@ -101,7 +125,7 @@ export class LocMemCache extends BaseCache {
   }
 
   protected incrItem(key: string, delta: number): number | Missing {
-    const slot = this.liveSlot(key);
+    const slot = this.liveSlot(this.store.slotOf(key));
     if (slot === undefined) return MISSING;
     const next = incrementedValue(key, this.readValue(slot), delta);
     this.store.values[slot] = next;
@@ -110,17 +134,15 @@ export class LocMemCache extends BaseCache {
   }
 
   protected override async hasItem(key: string): Promise<boolean> {
-    return this.liveSlot(key) !== undefined;
+    return this.liveSlot(this.store.slotOf(key)) !== undefined;
   }
 
   protected override getManyItems(keys: readonly string[]): Promise<Map<string, unknown>> {
     const now = nowInSeconds();
     const found = new Map<string, unknown>();
     for (const key of keys) {
-      const slot = this.liveSlot(key, now);
-      if (slot === undefined) continue;
-      this.store.markUsed(slot);
-      found.set(key, this.readValue(slot));
+      const value = this.readHit(this.liveSlot(this.store.slotOf(key), now));
+      if (value !== MISSING) found.set(key, value);
     }
     return Promise.resolve(found);
   }
@@ -148,11 +170,30 @@ export class LocMemCache extends BaseCache {
   // ---- helpers ---------------------------------------------------------------------------------
 
   /**
-   * The slot of `key` when it holds a live entry; an expired entry is removed. The clock is read
-   * only for entries that can expire, unless a loop passes the `now` it read once.
+   * The remembered made key of `key` in the default version, made and remembered on first use.
+   * `undefined` for other versions, non-string keys and keys that draw a warning, which take
+   * BaseCache's path every time (so the warning is still emitted after a reset).
    */
-  private liveSlot(key: string, now?: number): number | undefined {
-    const slot = this.store.slotOf(key);
+  private rememberedKey(key: string, version: number | undefined): RememberedKey | undefined {
+    if (version !== undefined && version !== this.version) return undefined;
+    const known = this.madeKeys.get(key);
+    if (known !== undefined || typeof key !== 'string') return known;
+    const made = super.makeAndValidateKey(key);
+    return memcacheKeyWarnings(made).length === 0 ? this.madeKeys.remember(key, made) : undefined;
+  }
+
+  private slotOfRemembered(remembered: RememberedKey): number | undefined {
+    if (this.store.keyAt(remembered.slot) === remembered.made) return remembered.slot;
+    const slot = this.store.slotOf(remembered.made);
+    if (slot !== undefined) remembered.slot = slot;
+    return slot;
+  }
+
+  /**
+   * `slot` when it holds a live entry; an expired entry is removed. The clock is read only for
+   * entries that can expire, unless a loop passes the `now` it read once.
+   */
+  private liveSlot(slot: number | undefined, now?: number): number | undefined {
     if (slot === undefined) return undefined;
     const expiry = this.store.expiries[slot]!;
     if (expiry !== NEVER && expiry <= (now ?? nowInSeconds())) {
@@ -160,6 +201,13 @@ export class LocMemCache extends BaseCache {
       return undefined;
     }
     return slot;
+  }
+
+  /** The value of a live slot, marked as used, or `MISSING`. */
+  private readHit(slot: number | undefined): unknown {
+    if (slot === undefined) return MISSING;
+    this.store.markUsed(slot);
+    return this.readValue(slot);
   }
 
   private storeValue(key: string, stored: unknown, timeout: number | null): void {

@@ -35,8 +35,13 @@ export class LruStore {
     return this.slots.get(key);
   }
 
-  /** Stores `key` as the most recently used entry, replacing what it held. */
-  set(key: string, value: unknown, expiry: number): void {
+  /** The key held in `slot` (`undefined` for a free or unknown slot). */
+  keyAt(slot: number): string | undefined {
+    return this.keys[slot];
+  }
+
+  /** Stores `key` as the most recently used entry, replacing what it held; returns its slot. */
+  set(key: string, value: unknown, expiry: number): number {
     let slot = this.slots.get(key);
     if (slot === undefined) {
       slot = this.takeSlot();
@@ -48,6 +53,7 @@ export class LruStore {
     }
     this.values[slot] = value;
     this.expiries[slot] = expiry;
+    return slot;
   }
 
   /** Makes the entry in `slot` the most recently used one. */

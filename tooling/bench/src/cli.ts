@@ -11,6 +11,7 @@ Options:
   --round-ms <ms>   length of one round (default ${DEFAULT_RUN_OPTIONS.roundMs})
   --warmup-ms <ms>  warm-up per candidate (default ${DEFAULT_RUN_OPTIONS.warmupMs})
   --case <text>     run only the cases whose name contains <text>
+  --only <name>     run only the candidate with this name (to profile it alone)
   --json <file>     also write the results as JSON
   --check           exit with status 1 when a case misses its target`;
 
@@ -47,6 +48,7 @@ async function main(): Promise<void> {
       'round-ms': { type: 'string' },
       'warmup-ms': { type: 'string' },
       case: { type: 'string' },
+      only: { type: 'string' },
       json: { type: 'string' },
       check: { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
@@ -73,8 +75,10 @@ async function main(): Promise<void> {
   try {
     for (const benchCase of prepared.cases) {
       if (values.case !== undefined && !benchCase.name.includes(values.case)) continue;
+      const candidates = benchCase.candidates.filter((candidate) => values.only === undefined || candidate.name === values.only);
+      if (candidates.length === 0) continue;
       process.stderr.write(`running ${benchCase.name}…\n`);
-      results.push(await runCase(benchCase, options));
+      results.push(await runCase({ ...benchCase, candidates }, options));
     }
   } finally {
     await prepared.teardown?.();

@@ -161,8 +161,8 @@ export async function runCase(benchCase: BenchCase, options: RunOptions = DEFAUL
 
 function summarize(benchCase: BenchCase, contenders: readonly Contender[]): CaseResult {
   const medians = new Map(contenders.map((contender) => [contender.candidate.name, median(contender.rounds)]));
-  const baseline = medians.get(benchCase.baseline);
-  if (baseline === undefined) throw new Error(`Case '${benchCase.name}' names baseline '${benchCase.baseline}', which is not one of its candidates`);
+  // NaN ratios when the baseline was left out of the run (profiling one candidate alone).
+  const baseline = medians.get(benchCase.baseline) ?? Number.NaN;
   const results = contenders.map((contender) => {
     const medianOpsPerSecond = medians.get(contender.candidate.name)!;
     return { candidate: contender.candidate.name, roundOpsPerSecond: contender.rounds, medianOpsPerSecond, ratio: medianOpsPerSecond / baseline };

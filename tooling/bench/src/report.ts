@@ -33,7 +33,7 @@ export function formatTable(results: readonly CaseResult[]): string {
         entry.candidate,
         formatRate(entry.medianOpsPerSecond),
         spreadPercent(entry.roundOpsPerSecond, entry.medianOpsPerSecond),
-        isBaseline ? '(baseline)' : `${entry.ratio.toFixed(2)}×`,
+        isBaseline ? '(baseline)' : Number.isNaN(entry.ratio) ? '-' : `${entry.ratio.toFixed(2)}×`,
       ]);
     });
     const line = targetLine(result);

@@ -1,0 +1,29 @@
+/** A caller's key, made once, and the store slot it was last found in. */
+export interface RememberedKey {
+  readonly made: string;
+  /** A hint, checked against the store's key before use: slots are reused after removal. */
+  slot: number;
+}
+
+/**
+ * Remembers the made key of caller keys seen recently, so an operation on a key the application
+ * uses again skips building and validating the made key, and usually the store's own lookup.
+ * The made key is the same string each time, so a lookup that does happen reuses its hash.
+ * Bounded: when full it starts over, which costs one rebuild per key.
+ */
+export class MadeKeyMemo {
+  private readonly remembered = new Map<string, RememberedKey>();
+
+  constructor(private readonly limit: number) {}
+
+  get(key: string): RememberedKey | undefined {
+    return this.remembered.get(key);
+  }
+
+  remember(key: string, made: string): RememberedKey {
+    if (this.remembered.size >= this.limit) this.remembered.clear();
+    const entry: RememberedKey = { made, slot: -1 };
+    this.remembered.set(key, entry);
+    return entry;
+  }
+}
