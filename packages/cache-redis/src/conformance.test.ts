@@ -1,0 +1,63 @@
+import { registerConformanceSuite, type Capabilities } from '@cachette/cache-conformance';
+import type { CacheParams } from '@cachette/cache-core';
+import { serverSkipReason, startRedis, type RedisTestServer } from '@cachette/test-servers';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { RedisCache, type RedisCacheOptions } from './index';
+import { startReplica } from '../test/replica';
+
+const capabilities: Partial<Capabilities> = {
+  atomicIncr: true,
+  clearIsGlobal: true,
+  culling: false,
+  timeoutGranularity: 1,
+  values: 'v8',
+};
+
+const api = { describe, it, expect, beforeEach, afterEach, beforeAll, afterAll };
+
+type Layout = (servers: RedisTestServer[]) => { location: string[]; options: RedisCacheOptions };
+
+/** Starts the servers of one layout and registers the whole suite against them. */
+function conformance(name: string, start: () => Promise<RedisTestServer[]>, layout: Layout): void {
+  describe(name, () => {
+    let servers: RedisTestServer[] = [];
+    beforeAll(async () => {
+      servers = await start();
+    });
+    afterAll(async () => {
+      await Promise.all(servers.map((server) => server.stop()));
+    });
+    registerConformanceSuite(api, {
+      name,
+      createCache: (params: CacheParams) => {
+        const { location, options } = layout(servers);
+        return new RedisCache({ ...params, location, options: { ...options, ...params.options } });
+      },
+      capabilities,
+    });
+  });
+}
+
+const servers = (count: number) => () => Promise.all(Array.from({ length: count }, () => startRedis()));
+
+async function primaryWithReplica(): Promise<RedisTestServer[]> {
+  const primary = await startRedis();
+  return [primary, await startReplica(primary)];
+}
+
+const skip = await serverSkipReason('redis');
+const skipControl = await serverSkipReason('redis', { control: true });
+
+describe.skipIf(skip)(`RedisCache conformance${skip ? ` (skipped: ${skip})` : ''}`, () => {
+  conformance('redis single server, RESP2', servers(1), ([server]) => ({ location: [server!.url], options: {} }));
+  conformance('redis single server, RESP3', servers(1), ([server]) => ({ location: [server!.url], options: { protocol: 3 } }));
+  conformance('redis sharded ring of three', servers(3), (started) => ({ location: started.map((server) => server.url), options: { sharding: 'consistent' } }));
+});
+
+describe.skipIf(skipControl)(`RedisCache conformance with a replica${skipControl ? ` (skipped: ${skipControl})` : ''}`, () => {
+  conformance('redis primary with a replica', primaryWithReplica, (started) => ({
+    location: started.map((server) => server.url),
+    // Reads go to the replica: waiting for it after each write gives read-your-writes.
+    options: { waitReplicas: 1, waitReplicasTimeout: 1000 },
+  }));
+});

@@ -1,0 +1,348 @@
+import {
+  BaseCache,
+  CacheConnectionError,
+  CacheTimeoutError,
+  MISSING,
+  NonNumericValueError,
+  checkTimeout,
+  resolveSerializer,
+  type CacheParams,
+  type Missing,
+  type ParsedCacheUrl,
+  type Serializer,
+  type SerializerOption,
+  type Timeout,
+} from '@cachette/cache-core';
+import type { RedisClient, RedisClientOptions } from './client';
+import { Compressor, decompress, type CompressionOptions } from './compression';
+import { RedisLock, type LockOptions } from './lock';
+import { RedisReplyError } from './resp/reply-error';
+import { defineScript } from './script';
+import { ReplicatedTopology, ShardedTopology, type Topology } from './topology';
+
+export interface RedisCacheOptions extends Omit<RedisClientOptions, 'url' | 'host' | 'port' | 'path'> {
+  /** `'v8'` (default), `'json'` or your own `Serializer`. Safe integers are always decimal text. */
+  serializer?: SerializerOption;
+  /** Compress serialized values above a size threshold. Default: off. */
+  compress?: CompressionOptions | false;
+  /** A server that cannot be reached reads as a miss, writes report failure; warned once per outage. Default `false`. */
+  ignoreExceptions?: boolean;
+  /** `'consistent'`: every location is an independent primary on a hash ring. Default: the first location is the primary, the others replicas. */
+  sharding?: 'consistent';
+  /** After each write, wait (`WAIT`) until this many replicas have it, so reads from replicas see it. Default 0. */
+  waitReplicas?: number;
+  /** Milliseconds `WAIT` may take. Default 100. */
+  waitReplicasTimeout?: number;
+  /** `COUNT` hint per `SCAN` page for `deletePattern` and `iterKeys`. Default 100. */
+  scanCount?: number;
+  /** Turns a stored key back into the caller's key in `iterKeys`; needed only with a custom `keyFunction`. */
+  reverseKeyFunction?: (madeKey: string) => string;
+}
+
+export interface RedisCacheParams extends CacheParams {
+  options?: RedisCacheOptions;
+}
+
+const DEFAULT_LOCATION = 'redis://127.0.0.1:6379';
+
+// Increments only an existing integer, atomically, and refuses results JavaScript cannot hold
+// exactly (undoing the increment, so the stored value never changes on a refusal).
+const INCREMENT_EXISTING = defineScript(
+  "if redis.call('EXISTS', KEYS[1]) == 0 then return false end " +
+    "local value = redis.call('INCRBY', KEYS[1], ARGV[1]) " +
+    "if value > 9007199254740991 or value < -9007199254740991 then " +
+    "redis.call('DECRBY', KEYS[1], ARGV[1]) return redis.error_reply('UNSAFE result outside the safe integer range') end " +
+    'return value',
+);
+const PERSIST_EXISTING = defineScript("if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end redis.call('PERSIST', KEYS[1]) return 1");
+
+/** Escapes glob characters, so a prefix or version is matched literally in a SCAN pattern. */
+function globEscape(text: string): string {
+  return text.replace(/[*?[\]\\]/g, '\\$&');
+}
+
+function locationList(location: CacheParams['location']): string[] {
+  if (location === undefined || location === '') return [DEFAULT_LOCATION];
+  const list = typeof location === 'string' ? location.split(/[;,]/) : [...location];
+  return list.map((entry) => entry.trim()).filter((entry) => entry !== '');
+}
+
+function isOutage(error: unknown): boolean {
+  return error instanceof CacheConnectionError || error instanceof CacheTimeoutError;
+}
+
+/**
+ * Django's RedisCache on Cachette's own RESP client, with django-redis's extras (`deletePattern`,
+ * `iterKeys`, `ttl`, `expire`, `persist`, `lock`, `ignoreExceptions`, raw client access).
+ *
+ * Timeouts are kept to the millisecond (`SET ... PX`): 0.5 s stores for half a second, where
+ * Django truncates to whole seconds. `clear()` runs `FLUSHDB`: it empties the whole database,
+ * every prefix and every other application's keys in it included.
+ */
+export class RedisCache extends BaseCache {
+  readonly topology: Topology;
+  private readonly serializer: Serializer;
+  private readonly compressor: Compressor | undefined;
+  private readonly options: RedisCacheOptions;
+  private inOutage = false;
+
+  constructor(params: RedisCacheParams = {}) {
+    super(params);
+    const options = (this.options = params.options ?? {});
+    this.serializer = resolveSerializer(options.serializer);
+    this.compressor = options.compress ? new Compressor(options.compress) : undefined;
+    const locations = locationList(params.location);
+    if (options.sharding !== undefined && options.sharding !== 'consistent') {
+      throw new TypeError(`Redis option sharding must be 'consistent'; got ${String(options.sharding)}`);
+    }
+    this.topology = options.sharding === 'consistent' ? new ShardedTopology(locations, options) : new ReplicatedTopology(locations, options);
+  }
+
+  /** The whole cache URL is the location: `rediss://user:pass@host/2`, `unix:///run/redis.sock?db=1`. */
+  static paramsFromUrl(parsed: ParsedCacheUrl, common: CacheParams): CacheParams {
+    return { ...common, location: parsed.url };
+  }
+
+  /** Milliseconds (`null`: never); 0 for a timeout of 0 or less, which deletes. */
+  override getBackendTimeout(timeout?: number | null): number | null {
+    const seconds = timeout === undefined ? this.defaultTimeout : timeout;
+    if (seconds === null) return null;
+    return seconds <= 0 ? 0 : Math.max(1, Math.round(seconds * 1000));
+  }
+
+  /** The primary's client (Django's `get_client(write=True)`), for commands the cache does not wrap. */
+  get client(): RedisClient {
+    return this.topology.primaries[0]!;
+  }
+
+  /** The client a key's reads (or writes) go to. */
+  getClient(options: { key?: string; write?: boolean; version?: number } = {}): RedisClient {
+    const made = options.key === undefined ? '' : this.makeAndValidateKey(options.key, options.version);
+    return options.write ? this.topology.writerFor(made) : this.topology.readerFor(made);
+  }
+
+  // ---- values ------------------------------------------------------------------------------
+
+  private encode(value: unknown): Buffer {
+    const bytes = this.serializer.serialize(value);
+    return this.compressor ? this.compressor.compress(bytes) : bytes;
+  }
+
+  private decode(bytes: Buffer): unknown {
+    return this.serializer.deserialize(decompress(bytes));
+  }
+
+  // ---- failures ----------------------------------------------------------------------------
+
+  /** With `ignoreExceptions`, an unreachable server gives `fallback` (and one warning per outage). */
+  private async guard<T>(operation: () => Promise<T>, fallback: T): Promise<T> {
+    try {
+      const result = await operation();
+      this.inOutage = false;
+      return result;
+    } catch (error) {
+      if (!this.options.ignoreExceptions || !isOutage(error)) throw error;
+      if (!this.inOutage) {
+        this.inOutage = true;
+        process.emitWarning(`Redis cache unavailable, ignoring (ignoreExceptions): ${(error as Error).message}`, { type: 'CacheConnectionWarning' });
+      }
+      return fallback;
+    }
+  }
+
+  /** Waits for replicas after a write, when `waitReplicas` asks for it. */
+  private async replicate(server: RedisClient): Promise<void> {
+    const replicas = this.options.waitReplicas ?? 0;
+    if (replicas > 0) await server.call('WAIT', replicas, this.options.waitReplicasTimeout ?? 100);
+  }
+
+  private async write<T>(key: string, command: (server: RedisClient) => Promise<T>): Promise<T> {
+    const server = this.topology.writerFor(key);
+    const [result] = await Promise.all([command(server), this.replicate(server)]);
+    return result;
+  }
+
+  // ---- primitives --------------------------------------------------------------------------
+
+  protected getItem(key: string): Promise<unknown> {
+    return this.guard(async () => {
+      const bytes = await this.topology.readerFor(key).get(key);
+      return bytes === null ? MISSING : this.decode(bytes);
+    }, MISSING);
+  }
+
+  protected setItem(key: string, value: unknown, timeout: number | null): Promise<void> {
+    const bytes = this.encode(value);
+    return this.guard(async () => {
+      if (timeout === 0) await this.write(key, (server) => server.del(key));
+      else await this.write(key, (server) => server.set(key, bytes, timeout === null ? undefined : { px: timeout }));
+    }, undefined);
+  }
+
+  protected addItem(key: string, value: unknown, timeout: number | null): Promise<boolean> {
+    const bytes = this.encode(value);
+    return this.guard(async () => {
+      // A timeout of 0 stores nothing; add still tells whether it would have.
+      if (timeout === 0) return (await this.topology.writerFor(key).exists(key)) === 0;
+      return this.write(key, (server) => server.set(key, bytes, timeout === null ? { nx: true } : { nx: true, px: timeout }));
+    }, false);
+  }
+
+  protected touchItem(key: string, timeout: number | null): Promise<boolean> {
+    return this.guard(() => this.expireItem(key, timeout), false);
+  }
+
+  private expireItem(key: string, timeout: number | null): Promise<boolean> {
+    return this.write(key, async (server) => {
+      if (timeout === null) return (await server.runScript(PERSIST_EXISTING, [key])) === 1;
+      if (timeout === 0) return (await server.del(key)) > 0;
+      return server.pexpire(key, timeout);
+    });
+  }
+
+  protected deleteItem(key: string): Promise<boolean> {
+    return this.guard(async () => (await this.write(key, (server) => server.del(key))) > 0, false);
+  }
+
+  protected async incrItem(key: string, delta: number): Promise<number | Missing> {
+    try {
+      const result = await this.write(key, (server) => server.runScript(INCREMENT_EXISTING, [key], [delta]));
+      return result === null ? MISSING : (result as number);
+    } catch (error) {
+      if (error instanceof RedisReplyError && error.code === 'UNSAFE') throw new NonNumericValueError(key, 'the result is outside the safe integer range');
+      if (error instanceof RedisReplyError) throw new NonNumericValueError(key, `the stored value is not an integer (${error.message})`);
+      throw error;
+    }
+  }
+
+  protected override hasItem(key: string): Promise<boolean> {
+    return this.guard(async () => (await this.topology.readerFor(key).exists(key)) > 0, false);
+  }
+
+  protected override getManyItems(keys: readonly string[]): Promise<Map<string, unknown>> {
+    return this.guard(async () => {
+      const found = new Map<string, unknown>();
+      const groups = [...this.topology.partition(keys, false)];
+      const replies = await Promise.all(groups.map(([server, group]) => server.mget(...group)));
+      groups.forEach(([, group], index) => {
+        replies[index]!.forEach((bytes, position) => {
+          if (bytes !== null) found.set(group[position]!, this.decode(bytes));
+        });
+      });
+      return found;
+    }, new Map());
+  }
+
+  protected override setManyItems(entries: ReadonlyArray<readonly [string, unknown]>, timeout: number | null): Promise<string[]> {
+    if (timeout === 0) return this.deleteManyItems(entries.map(([key]) => key)).then(() => []);
+    const encoded = new Map(entries.map(([key, value]) => [key, this.encode(value)]));
+    const allKeys = [...encoded.keys()];
+    return this.guard(async () => {
+      const failed: string[] = [];
+      const groups = [...this.topology.partition(allKeys, true)];
+      await Promise.all(
+        groups.map(async ([server, group]) => {
+          const pipeline = server.pipeline();
+          for (const key of group) pipeline.set(key, encoded.get(key)!, timeout === null ? undefined : { px: timeout });
+          const results = await pipeline.exec();
+          await this.replicate(server);
+          results.forEach((result, index) => {
+            if (result !== true) failed.push(group[index]!);
+          });
+        }),
+      );
+      return failed;
+    }, allKeys);
+  }
+
+  protected override async deleteManyItems(keys: readonly string[]): Promise<void> {
+    await this.guard(async () => {
+      const groups = [...this.topology.partition(keys, true)];
+      await Promise.all(groups.map(async ([server, group]) => Promise.all([server.del(...group), this.replicate(server)])));
+    }, undefined);
+  }
+
+  /** `FLUSHDB` on every primary: removes every key of the database, whatever its prefix. */
+  async clear(): Promise<void> {
+    await this.guard(async () => {
+      await Promise.all(this.topology.primaries.map(async (server) => Promise.all([server.flushdb(), this.replicate(server)])));
+    }, undefined);
+  }
+
+  override async close(): Promise<void> {
+    await Promise.all(this.topology.all.map((server) => server.close()));
+  }
+
+  // ---- django-redis extras -------------------------------------------------------------------
+
+  /** Seconds to live (fractional), `null` for a key that never expires, 0 for a missing key. */
+  async ttl(key: string, version?: number): Promise<number | null> {
+    const made = this.makeAndValidateKey(key, version);
+    const milliseconds = await this.topology.readerFor(made).pttl(made);
+    if (milliseconds === -1) return null;
+    return milliseconds < 0 ? 0 : milliseconds / 1000;
+  }
+
+  /** Sets a new timeout (seconds; `null` never expires, 0 or less deletes); `false` when the key is missing. */
+  async expire(key: string, timeout: Timeout, version?: number): Promise<boolean> {
+    const made = this.makeAndValidateKey(key, version);
+    return this.expireItem(made, this.getBackendTimeout(checkTimeout(timeout) ?? null));
+  }
+
+  /** Removes the key's expiry; `false` when the key is missing. */
+  async persist(key: string, version?: number): Promise<boolean> {
+    return this.expire(key, null, version);
+  }
+
+  private scanPattern(pattern: string, version: number | undefined, prefix: string | undefined): string {
+    // The version is an integer, so only the prefix can hold glob characters.
+    return this.keyFunction(pattern, globEscape(prefix ?? this.keyPrefix), version ?? this.version);
+  }
+
+  /** Stored keys matching a glob over every primary, via `SCAN` (never `KEYS`). */
+  private async *scanMadeKeys(pattern: string): AsyncGenerator<{ server: RedisClient; key: string }> {
+    for (const server of this.topology.primaries) {
+      for await (const key of server.scanIterator({ match: pattern, count: this.options.scanCount ?? 100 })) yield { server, key };
+    }
+  }
+
+  /**
+   * Deletes every key matching a glob (`session:*`) under this cache's prefix and version (or the
+   * ones given); returns how many were deleted.
+   */
+  async deletePattern(pattern: string, options: { version?: number; prefix?: string } = {}): Promise<number> {
+    const batch = new Map<RedisClient, string[]>();
+    let deleted = 0;
+    const flush = async (server: RedisClient): Promise<void> => {
+      const keys = batch.get(server) ?? [];
+      batch.delete(server);
+      if (keys.length > 0) deleted += await server.del(...keys);
+    };
+    for await (const { server, key } of this.scanMadeKeys(this.scanPattern(pattern, options.version, options.prefix))) {
+      const keys = batch.get(server) ?? [];
+      keys.push(key);
+      batch.set(server, keys);
+      if (keys.length >= 500) await flush(server);
+    }
+    for (const server of [...batch.keys()]) await flush(server);
+    return deleted;
+  }
+
+  /** The caller's keys matching a glob, under this cache's prefix and the given (or default) version. */
+  async *iterKeys(pattern: string, options: { version?: number } = {}): AsyncGenerator<string> {
+    for await (const { key } of this.scanMadeKeys(this.scanPattern(pattern, options.version, undefined))) yield this.reverseKey(key);
+  }
+
+  private reverseKey(made: string): string {
+    if (this.options.reverseKeyFunction) return this.options.reverseKeyFunction(made);
+    // The default key function is `prefix:version:key`: drop the prefix, then the version.
+    const afterPrefix = made.slice(this.keyPrefix.length + 1);
+    return afterPrefix.slice(afterPrefix.indexOf(':') + 1);
+  }
+
+  /** A lock on a cache key (made with the prefix and version), token-checked on release. */
+  lock(key: string, options: LockOptions & { version?: number } = {}): RedisLock {
+    const made = this.makeAndValidateKey(key, options.version);
+    return new RedisLock(this.topology.writerFor(made), made, options);
+  }
+}
