@@ -1,6 +1,6 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { serverSkipReason, startFaultProxy, startRedis, type FaultProxy, type RedisTestServer } from './index.js';
-import { connectionRefused, endsWithCrlf, openRaw } from './test-helpers.js';
+import { connectionRefused, endsWithCrlf, openRaw, replyHeldUntil, withConnection } from './test-helpers.js';
 
 const skip = await serverSkipReason('redis');
 
@@ -16,19 +16,12 @@ describe.skipIf(skip)(`startFaultProxy in front of a real redis${skip ? ` (skipp
     redis = await startRedis();
     proxy = await startFaultProxy(redis);
     expect(proxy.host).toBe('127.0.0.1');
-    const connection = await openRaw(proxy);
-    try {
+    await withConnection(proxy, async (connection) => {
       connection.write('PING\r\n');
       expect(String(await connection.read(endsWithCrlf))).toBe('+PONG\r\n');
-
       proxy.pause();
-      connection.write('ECHO held\r\n');
-      await expect(connection.read(endsWithCrlf, 500)).rejects.toThrow(/no complete reply/);
-      proxy.resume();
-      expect(String(await connection.read(endsWithCrlf))).toBe('$4\r\nheld\r\n');
-    } finally {
-      connection.close();
-    }
+      expect(await replyHeldUntil(connection, 'ECHO held\r\n', () => proxy.resume())).toBe('$4\r\nheld\r\n');
+    });
   });
 
   it('resets every proxied connection and still accepts new ones', async () => {

@@ -1,14 +1,12 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { requireSource } from './availability.js';
 import { mariaDbBinaries } from './binaries.js';
-import { startContainer } from './containers.js';
-import { endpointOfUrl, envSetting } from './env.js';
 import { exchange, type ProbeTarget } from './probe.js';
-import { makeTempDir, removeTempDir, startOnFreePorts } from './process.js';
-import { localServer, stripControl, uncontrolledServer } from './server.js';
+import { inTempDir, removeTempDir, startOnFreePorts } from './process.js';
+import { envUrlServer, localServer, stripControl } from './server.js';
+import { startFromBestSource } from './start.js';
 import { runCommand, runningAsRoot } from './system.js';
-import type { Endpoint, TestServer } from './types.js';
+import type { ControllableServer, Endpoint, TestServer } from './types.js';
 
 export const MARIADB_TEST_DATABASE = 'cachette_test';
 
@@ -27,24 +25,18 @@ async function mariaDbAnswers(target: ProbeTarget): Promise<boolean> {
 }
 
 export async function startMariaDb(): Promise<TestServer> {
-  switch (await requireSource('mariadb')) {
-    case 'env': {
-      const url = envSetting('mariadb') ?? '';
-      return stripControl(uncontrolledServer('mariadb', 'env', { ...endpointOfUrl('mariadb', url), url }, async () => {}));
-    }
-    case 'container': {
-      const server = await startContainer('mariadb', {
-        image: 'mariadb:11',
-        port: 3306,
-        environment: { MARIADB_ALLOW_EMPTY_ROOT_PASSWORD: '1', MARIADB_DATABASE: MARIADB_TEST_DATABASE },
-        address: (endpoint) => ({ ...endpoint, url: mariaDbUrl(endpoint) }),
-        isReady: mariaDbAnswers,
-      });
-      return stripControl(server);
-    }
-    case 'local':
-      return startLocalMariaDb();
-  }
+  const server = await startFromBestSource('mariadb', {}, {
+    fromEnv: () => envUrlServer('mariadb'),
+    container: {
+      image: 'mariadb:11',
+      port: 3306,
+      environment: { MARIADB_ALLOW_EMPTY_ROOT_PASSWORD: '1', MARIADB_DATABASE: MARIADB_TEST_DATABASE },
+      address: (endpoint) => ({ ...endpoint, url: mariaDbUrl(endpoint) }),
+      isReady: mariaDbAnswers,
+    },
+    startLocal: startLocalMariaDb,
+  });
+  return stripControl(server);
 }
 
 /**
@@ -67,15 +59,14 @@ const SPEED_ARGS = [
   '--performance-schema=OFF',
 ];
 
-async function startLocalMariaDb(): Promise<TestServer> {
+async function startLocalMariaDb(): Promise<ControllableServer> {
   const binaries = mariaDbBinaries();
   if (!binaries) throw new Error('MariaDB binaries disappeared');
-  const dir = makeTempDir('mariadb');
-  const dataDir = join(dir, 'data');
-  const initFile = join(dir, 'init.sql');
-  // --no-defaults first: the machine's /etc/mysql config must not leak into the test server.
-  const userArgs = runningAsRoot() ? ['--user=root'] : [];
-  try {
+  return inTempDir('mariadb', undefined, async (dir) => {
+    const dataDir = join(dir, 'data');
+    const initFile = join(dir, 'init.sql');
+    // --no-defaults first: the machine's /etc/mysql config must not leak into the test server.
+    const userArgs = runningAsRoot() ? ['--user=root'] : [];
     writeFileSync(initFile, INIT_SQL);
     await runCommand(binaries.installDb, [
       '--no-defaults',
@@ -97,9 +88,6 @@ async function startLocalMariaDb(): Promise<TestServer> {
       isReady: () => mariaDbAnswers({ port }),
     }));
     const endpoint = { host: '127.0.0.1', port: ports[0] ?? 0 };
-    return stripControl(localServer('mariadb', { ...endpoint, url: mariaDbUrl(endpoint) }, server, () => removeTempDir(dir)));
-  } catch (error) {
-    await removeTempDir(dir);
-    throw error;
-  }
+    return localServer('mariadb', { ...endpoint, url: mariaDbUrl(endpoint) }, server, () => removeTempDir(dir));
+  });
 }

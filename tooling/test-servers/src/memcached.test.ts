@@ -1,6 +1,6 @@
-import { afterAll, describe, expect, it } from 'vitest';
-import { serverSkipReason, startMemcached, type ControllableServer } from './index.js';
-import { ask, connectionRefused, endsWithCrlf, portIsFree, processesWith } from './test-helpers.js';
+import { describe, expect, it } from 'vitest';
+import { serverSkipReason, startMemcached } from './index.js';
+import { ask, connectionRefused, endsWithCrlf, portIsFree, processesWith, stoppedAfterAll } from './test-helpers.js';
 
 const skip = await serverSkipReason('memcached', { control: true, unixSocket: true });
 const saslSkip = await serverSkipReason('memcached', { sasl: true });
@@ -28,13 +28,7 @@ const STATUS_AUTH_ERROR = 0x0020;
 const binaryStatus = (server: { port: number }, request: Buffer) =>
   ask(server, request, isWholeBinaryResponse).then((reply) => reply.readUInt16BE(6));
 
-const started: ControllableServer[] = [];
-const start = async (options?: Parameters<typeof startMemcached>[0]) => {
-  const server = await startMemcached(options);
-  started.push(server);
-  return server;
-};
-afterAll(() => Promise.all(started.map((server) => server.stop())));
+const start = stoppedAfterAll(startMemcached);
 
 describe.skipIf(skip)(`startMemcached${skip ? ` (skipped: ${skip})` : ''}`, () => {
   it('starts a server that answers on loopback and is gone after stop', async () => {

@@ -1,13 +1,12 @@
 import { chownSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { requireSource } from './availability.js';
 import { memcachedBinary, memcachedUser, saslpasswd2Binary } from './binaries.js';
-import { startContainer } from './containers.js';
 import { envSetting, nextEnvMemcached } from './env.js';
 import { exchange, type ProbeTarget } from './probe.js';
-import { makeTempDir, removeTempDir, startOnFreePorts } from './process.js';
+import { inTempDir, removeTempDir, startOnFreePorts } from './process.js';
 import { localServer, uncontrolledServer } from './server.js';
 import { runCommand } from './system.js';
+import { startFromBestSource } from './start.js';
 import type { ControllableServer, Endpoint, TlsFiles } from './types.js';
 
 export interface MemcachedOptions {
@@ -46,22 +45,20 @@ export async function startMemcached(options: MemcachedOptions = {}): Promise<Co
     unixSocket: options.unixSocket,
     configuration: options.args !== undefined,
   };
-  switch (await requireSource('memcached', needs)) {
-    case 'env': {
+  return startFromBestSource('memcached', needs, {
+    fromEnv: () => {
       const endpoint = nextEnvMemcached(envSetting('memcached') ?? '');
       return uncontrolledServer('memcached', 'env', { ...endpoint, url: hostPort(endpoint) }, async () => {});
-    }
-    case 'container':
-      return startContainer('memcached', {
-        image: 'memcached:1.6-alpine',
-        port: 11211,
-        command: ['memcached', ...(options.args ?? [])],
-        address: (endpoint) => ({ ...endpoint, url: hostPort(endpoint) }),
-        isReady: memcachedAnswers,
-      });
-    case 'local':
-      return startLocalMemcached(options);
-  }
+    },
+    container: {
+      image: 'memcached:1.6-alpine',
+      port: 11211,
+      command: ['memcached', ...(options.args ?? [])],
+      address: (endpoint) => ({ ...endpoint, url: hostPort(endpoint) }),
+      isReady: memcachedAnswers,
+    },
+    startLocal: () => startLocalMemcached(options),
+  });
 }
 
 /**
@@ -89,9 +86,8 @@ const tlsArgs = (tls: TlsFiles): string[] => ['-Z', '-o', `ssl_chain_cert=${tls.
 async function startLocalMemcached(options: MemcachedOptions): Promise<ControllableServer> {
   const user = memcachedUser();
   // memcached drops to `nobody` as root: the directory must be that user's for the socket and files.
-  const dir = makeTempDir('memcached', user);
-  const socketPath = options.unixSocket ? join(dir, 'memcached.sock') : undefined;
-  try {
+  return inTempDir('memcached', user, async (dir) => {
+    const socketPath = options.unixSocket ? join(dir, 'memcached.sock') : undefined;
     const env = options.sasl ? await writeSaslFiles(dir, options.sasl) : {};
     const { process: server, ports } = await startOnFreePorts(socketPath ? 0 : 1, ([port = 0]) => ({
       label: 'memcached',
@@ -111,8 +107,5 @@ async function startLocalMemcached(options: MemcachedOptions): Promise<Controlla
     const endpoint = { host: '127.0.0.1', port: ports[0] ?? 0 };
     const address = socketPath ? { ...endpoint, url: `unix:${socketPath}`, socketPath } : { ...endpoint, url: hostPort(endpoint) };
     return localServer('memcached', address, server, () => removeTempDir(dir));
-  } catch (error) {
-    await removeTempDir(dir);
-    throw error;
-  }
+  });
 }

@@ -1,13 +1,10 @@
 import { join } from 'node:path';
-import { requireSource } from './availability.js';
 import { postgresBinaries, postgresUser } from './binaries.js';
-import { startContainer } from './containers.js';
-import { endpointOfUrl, envSetting } from './env.js';
-import { makeTempDir, removeTempDir, startOnFreePorts } from './process.js';
-import { stripControl, uncontrolledServer } from './server.js';
-import { localServer } from './server.js';
+import { inTempDir, removeTempDir, startOnFreePorts } from './process.js';
+import { envUrlServer, localServer, stripControl } from './server.js';
+import { startFromBestSource } from './start.js';
 import { runCommand } from './system.js';
-import type { Endpoint, TestServer } from './types.js';
+import type { ControllableServer, Endpoint, TestServer } from './types.js';
 
 const postgresUrl = ({ host, port }: Endpoint): string => `postgres://postgres@${host}:${port}/postgres`;
 
@@ -24,47 +21,40 @@ async function postgresAnswers({ host, port }: Endpoint): Promise<boolean> {
 }
 
 export async function startPostgres(): Promise<TestServer> {
-  switch (await requireSource('postgres')) {
-    case 'env': {
-      const url = envSetting('postgres') ?? '';
-      return stripControl(uncontrolledServer('postgres', 'env', { ...endpointOfUrl('postgres', url), url }, async () => {}));
-    }
-    case 'container': {
-      const server = await startContainer('postgres', {
-        image: 'postgres:15-alpine',
-        port: 5432,
-        environment: { POSTGRES_HOST_AUTH_METHOD: 'trust' },
-        command: ['postgres', '-c', 'fsync=off', '-c', 'synchronous_commit=off', '-c', 'full_page_writes=off'],
-        address: (endpoint) => ({ ...endpoint, url: postgresUrl(endpoint) }),
-        // Without a local pg_isready, fall back to "the port answers" once the container says it is up.
-        isReady: async (endpoint) => (postgresBinaries() ? postgresAnswers(endpoint) : true),
-      });
-      return stripControl(server);
-    }
-    case 'local':
-      return startLocalPostgres();
-  }
+  const server = await startFromBestSource('postgres', {}, {
+    fromEnv: () => envUrlServer('postgres'),
+    container: {
+      image: 'postgres:15-alpine',
+      port: 5432,
+      environment: { POSTGRES_HOST_AUTH_METHOD: 'trust' },
+      command: ['postgres', ...speedArgs()],
+      address: (endpoint) => ({ ...endpoint, url: postgresUrl(endpoint) }),
+      // Without a local pg_isready, "the port answers" (the container's wait strategy) must do.
+      isReady: async (endpoint) => (postgresBinaries() ? postgresAnswers(endpoint) : true),
+    },
+    startLocal: startLocalPostgres,
+  });
+  return stripControl(server);
 }
 
 /** Durability is pointless for a throwaway test cluster; these make it start and write fast. */
-const SPEED_SETTINGS = ['fsync=off', 'synchronous_commit=off', 'full_page_writes=off'];
+const speedArgs = (): string[] => ['fsync=off', 'synchronous_commit=off', 'full_page_writes=off'].flatMap((setting) => ['-c', setting]);
 
-async function startLocalPostgres(): Promise<TestServer> {
+async function startLocalPostgres(): Promise<ControllableServer> {
   const binaries = postgresBinaries();
   if (!binaries) throw new Error('PostgreSQL binaries disappeared');
   const user = postgresUser();
   // As root the cluster belongs to the `postgres` user, which PostgreSQL insists on.
-  const dir = makeTempDir('postgres', user);
-  const dataDir = join(dir, 'data');
-  const env = { LC_ALL: 'C', LANG: 'C' };
-  try {
+  return inTempDir('postgres', user, async (dir) => {
+    const dataDir = join(dir, 'data');
+    const env = { LC_ALL: 'C', LANG: 'C' };
     await runCommand(binaries.initdb, ['-D', dataDir, '-U', 'postgres', '--auth=trust', '--no-sync', '-E', 'UTF8', '--locale=C'], { env, user });
     const { process: server, ports } = await startOnFreePorts(1, ([port = 0]) => ({
       label: 'postgres',
       command: binaries.postgres,
       args: [
         ...['-D', dataDir, '-p', String(port), '-k', dir, '-c', 'listen_addresses=127.0.0.1'],
-        ...SPEED_SETTINGS.flatMap((setting) => ['-c', setting]),
+        ...speedArgs(),
       ],
       env,
       user,
@@ -72,9 +62,6 @@ async function startLocalPostgres(): Promise<TestServer> {
       isReady: () => postgresAnswers({ host: '127.0.0.1', port }),
     }));
     const endpoint = { host: '127.0.0.1', port: ports[0] ?? 0 };
-    return stripControl(localServer('postgres', { ...endpoint, url: postgresUrl(endpoint) }, server, () => removeTempDir(dir)));
-  } catch (error) {
-    await removeTempDir(dir);
-    throw error;
-  }
+    return localServer('postgres', { ...endpoint, url: postgresUrl(endpoint) }, server, () => removeTempDir(dir));
+  });
 }

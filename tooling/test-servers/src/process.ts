@@ -207,6 +207,17 @@ export function makeTempDir(prefix: string, owner?: UserIds, mode = 0o700): stri
   return dir;
 }
 
+/** Runs `use` in a fresh temporary directory, which is removed again if `use` fails. */
+export async function inTempDir<T>(prefix: string, owner: UserIds | undefined, use: (dir: string) => Promise<T>): Promise<T> {
+  const dir = makeTempDir(prefix, owner);
+  try {
+    return await use(dir);
+  } catch (error) {
+    await removeTempDir(dir);
+    throw error;
+  }
+}
+
 export async function removeTempDir(dir: string): Promise<void> {
   liveTempDirs.delete(dir);
   await rm(dir, { recursive: true, force: true });

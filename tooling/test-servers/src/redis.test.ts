@@ -1,19 +1,13 @@
-import { afterAll, describe, expect, it } from 'vitest';
-import { serverSkipReason, startRedis, type RedisTestServer } from './index.js';
-import { ask, connectionRefused, endsWithCrlf, openRaw, portIsFree, processesWith } from './test-helpers.js';
+import { describe, expect, it } from 'vitest';
+import { serverSkipReason, startRedis } from './index.js';
+import { ask, connectionRefused, endsWithCrlf, portIsFree, processesWith, replyHeldUntil, stoppedAfterAll, withConnection } from './test-helpers.js';
 
 const skip = await serverSkipReason('redis', { control: true, unixSocket: true });
 
 const ping = (target: { port: number } | { path: string }) => ask(target, 'PING\r\n', endsWithCrlf).then(String);
 
 describe.skipIf(skip)(`startRedis${skip ? ` (skipped: ${skip})` : ''}`, () => {
-  const started: RedisTestServer[] = [];
-  const start = async (options?: Parameters<typeof startRedis>[0]) => {
-    const server = await startRedis(options);
-    started.push(server);
-    return server;
-  };
-  afterAll(() => Promise.all(started.map((server) => server.stop())));
+  const start = stoppedAfterAll(startRedis);
 
   it('starts a server that answers on loopback and is gone after stop', async () => {
     const server = await start();
@@ -44,16 +38,10 @@ describe.skipIf(skip)(`startRedis${skip ? ` (skipped: ${skip})` : ''}`, () => {
 
   it('stalls while paused and answers again after resume', async () => {
     const server = await start();
-    const connection = await openRaw(server);
-    try {
+    await withConnection(server, async (connection) => {
       server.pause();
-      connection.write('PING\r\n');
-      await expect(connection.read(endsWithCrlf, 500)).rejects.toThrow(/no complete reply/);
-      server.resume();
-      expect(String(await connection.read(endsWithCrlf))).toBe('+PONG\r\n');
-    } finally {
-      connection.close();
-    }
+      expect(await replyHeldUntil(connection, 'PING\r\n', () => server.resume())).toBe('+PONG\r\n');
+    });
   });
 
   it('listens on a unix socket in its own directory when asked', async () => {
@@ -65,13 +53,7 @@ describe.skipIf(skip)(`startRedis${skip ? ` (skipped: ${skip})` : ''}`, () => {
   it('requires the password when one is given, and passes extra args', async () => {
     const server = await start({ password: 'sesame', args: ['--maxmemory', '7mb'] });
     expect(await ping(server)).toMatch(/^-NOAUTH/);
-    const connection = await openRaw(server);
-    try {
-      connection.write('AUTH sesame\r\nCONFIG GET maxmemory\r\n');
-      const reply = String(await connection.read((received) => received.includes('7340032\r\n')));
-      expect(reply).toBe('+OK\r\n*2\r\n$9\r\nmaxmemory\r\n$7\r\n7340032\r\n');
-    } finally {
-      connection.close();
-    }
+    const reply = await ask(server, 'AUTH sesame\r\nCONFIG GET maxmemory\r\n', (received) => received.includes('7340032\r\n'));
+    expect(String(reply)).toBe('+OK\r\n*2\r\n$9\r\nmaxmemory\r\n$7\r\n7340032\r\n');
   });
 });

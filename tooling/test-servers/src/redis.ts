@@ -1,11 +1,9 @@
 import { join } from 'node:path';
-import { requireSource } from './availability.js';
 import { redisServerBinary } from './binaries.js';
-import { startContainer } from './containers.js';
-import { endpointOfUrl, envSetting } from './env.js';
 import { exchange, hasLine, type ProbeTarget } from './probe.js';
-import { makeTempDir, removeTempDir, startOnFreePorts } from './process.js';
-import { localServer, uncontrolledServer } from './server.js';
+import { inTempDir, removeTempDir, startOnFreePorts } from './process.js';
+import { envUrlServer, localServer } from './server.js';
+import { startFromBestSource } from './start.js';
 import type { ControllableServer, Endpoint, TlsFiles } from './types.js';
 
 export interface RedisOptions {
@@ -35,22 +33,17 @@ export async function startRedis(options: RedisOptions = {}): Promise<RedisTestS
     unixSocket: options.unixSocket,
     configuration: options.args !== undefined || options.password !== undefined,
   };
-  switch (await requireSource('redis', needs)) {
-    case 'env': {
-      const url = envSetting('redis') ?? '';
-      return uncontrolledServer('redis', 'env', { ...endpointOfUrl('redis', url), url }, async () => {});
-    }
-    case 'container':
-      return startContainer('redis', {
-        image: 'redis:7-alpine',
-        port: 6379,
-        command: ['redis-server', ...passwordArgs(options.password), ...(options.args ?? [])],
-        address: (endpoint) => ({ ...endpoint, url: redisUrl(endpoint) }),
-        isReady: redisAnswers,
-      });
-    case 'local':
-      return startLocalRedis(options);
-  }
+  return startFromBestSource('redis', needs, {
+    fromEnv: () => envUrlServer('redis'),
+    container: {
+      image: 'redis:7-alpine',
+      port: 6379,
+      command: ['redis-server', ...passwordArgs(options.password), ...(options.args ?? [])],
+      address: (endpoint) => ({ ...endpoint, url: redisUrl(endpoint) }),
+      isReady: redisAnswers,
+    },
+    startLocal: () => startLocalRedis(options),
+  });
 }
 
 const passwordArgs = (password: string | undefined): string[] => (password === undefined ? [] : ['--requirepass', password]);
@@ -63,10 +56,9 @@ function tlsArgs(tls: TlsFiles, tlsPort: number): string[] {
 }
 
 async function startLocalRedis(options: RedisOptions): Promise<RedisTestServer> {
-  const dir = makeTempDir('redis');
-  const socketPath = options.unixSocket ? join(dir, 'redis.sock') : undefined;
-  const binary = redisServerBinary() ?? 'redis-server';
-  try {
+  return inTempDir('redis', undefined, async (dir) => {
+    const socketPath = options.unixSocket ? join(dir, 'redis.sock') : undefined;
+    const binary = redisServerBinary() ?? 'redis-server';
     const { process: server, ports } = await startOnFreePorts(options.tls ? 2 : 1, ([port = 0, tlsPort = 0]) => ({
       label: 'redis-server',
       command: binary,
@@ -84,8 +76,5 @@ async function startLocalRedis(options: RedisOptions): Promise<RedisTestServer> 
     const endpoint = { host: '127.0.0.1', port };
     const base = localServer('redis', { ...endpoint, url: redisUrl(endpoint), ...(socketPath && { socketPath }) }, server, () => removeTempDir(dir));
     return tlsPort === undefined ? base : { ...base, tlsPort };
-  } catch (error) {
-    await removeTempDir(dir);
-    throw error;
-  }
+  });
 }

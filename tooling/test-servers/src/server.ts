@@ -1,3 +1,4 @@
+import { endpointOfUrl, envSetting } from './env.js';
 import type { ServerProcess } from './process.js';
 import type { ControllableServer, Endpoint, ServerKind, ServerSource, TestServer } from './types.js';
 
@@ -25,6 +26,12 @@ export function uncontrolledServer(kind: ServerKind, source: ServerSource, addre
     pause: refuse,
     resume: refuse,
   };
+}
+
+/** The server a URL-style env variable names (redis, postgres, mariadb). */
+export function envUrlServer(kind: ServerKind): ControllableServer {
+  const url = envSetting(kind) ?? '';
+  return uncontrolledServer(kind, 'env', { ...endpointOfUrl(kind, url), url }, async () => {});
 }
 
 /** A server running as our own child process; `cleanUp` removes its directory after stop. */

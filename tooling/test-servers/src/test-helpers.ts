@@ -1,6 +1,7 @@
 import { readFileSync, readdirSync } from 'node:fs';
 import { connect, createServer, type Socket } from 'node:net';
 import { connect as connectTls } from 'node:tls';
+import { afterAll, expect } from 'vitest';
 
 /** Helpers for this package's own tests: raw sockets, no client libraries. */
 
@@ -56,6 +57,37 @@ export function openRaw(target: { port: number; host?: string } | { path: string
       resolve({ write: (data) => socket.write(data), read, close: () => socket.destroy() }),
     );
   });
+}
+
+/** Opens a connection for `use` and closes it afterwards, whatever happens. */
+export async function withConnection<T>(target: { port: number } | { path: string }, use: (connection: RawConnection) => Promise<T>): Promise<T> {
+  const connection = await openRaw(target);
+  try {
+    return await use(connection);
+  } finally {
+    connection.close();
+  }
+}
+
+/** Sends a one-line request, checks that its reply is held back, then releases it and returns it. */
+export async function replyHeldUntil(connection: RawConnection, request: string, release: () => void): Promise<string> {
+  connection.write(request);
+  await expect(connection.read(endsWithCrlf, 500)).rejects.toThrow(/no complete reply/);
+  release();
+  return String(await connection.read(endsWithCrlf));
+}
+
+/** Wraps a start function so every server it starts is stopped after the file's tests. */
+export function stoppedAfterAll<Options, Server extends { stop(): Promise<void> }>(
+  start: (options?: Options) => Promise<Server>,
+): (options?: Options) => Promise<Server> {
+  const started: Server[] = [];
+  afterAll(() => Promise.all(started.map((server) => server.stop())));
+  return async (options) => {
+    const server = await start(options);
+    started.push(server);
+    return server;
+  };
 }
 
 /** One request, one reply, connection closed. */

@@ -1,7 +1,7 @@
 import { X509Certificate, createPrivateKey } from 'node:crypto';
-import { afterAll, describe, expect, it } from 'vitest';
-import { generateTlsFiles, serverSkipReason, startMemcached, startRedis, type ControllableServer } from './index.js';
-import { ask, endsWithCrlf } from './test-helpers.js';
+import { describe, expect, it } from 'vitest';
+import { generateTlsFiles, serverSkipReason, startMemcached, startRedis } from './index.js';
+import { ask, endsWithCrlf, stoppedAfterAll } from './test-helpers.js';
 
 const redisSkip = await serverSkipReason('redis', { tls: true });
 const memcachedSkip = await serverSkipReason('memcached', { tls: true });
@@ -9,8 +9,8 @@ const memcachedSkip = await serverSkipReason('memcached', { tls: true });
 const noTlsServer = redisSkip && memcachedSkip;
 const tlsFiles = noTlsServer ? undefined : await generateTlsFiles();
 
-const started: ControllableServer[] = [];
-afterAll(() => Promise.all(started.map((server) => server.stop())));
+const startTlsRedis = stoppedAfterAll(startRedis);
+const startTlsMemcached = stoppedAfterAll(startMemcached);
 
 describe.skipIf(noTlsServer)(`generateTlsFiles${noTlsServer ? ` (skipped: ${noTlsServer})` : ''}`, () => {
   it('makes a CA and a localhost / 127.0.0.1 server certificate it signed', () => {
@@ -28,8 +28,7 @@ describe.skipIf(noTlsServer)(`generateTlsFiles${noTlsServer ? ` (skipped: ${noTl
 
 describe.skipIf(redisSkip)(`startRedis with TLS${redisSkip ? ` (skipped: ${redisSkip})` : ''}`, () => {
   it('answers over TLS on tlsPort and in plain text on port', async () => {
-    const server = await startRedis({ tls: tlsFiles });
-    started.push(server);
+    const server = await startTlsRedis({ tls: tlsFiles });
     expect(server.tlsPort).toBeGreaterThan(0);
     const overTls = await ask({ port: server.tlsPort ?? 0 }, 'PING\r\n', endsWithCrlf, { tls: { ca: tlsFiles!.ca, servername: 'localhost' } });
     expect(String(overTls)).toBe('+PONG\r\n');
@@ -39,8 +38,7 @@ describe.skipIf(redisSkip)(`startRedis with TLS${redisSkip ? ` (skipped: ${redis
 
 describe.skipIf(memcachedSkip)(`startMemcached with TLS${memcachedSkip ? ` (skipped: ${memcachedSkip})` : ''}`, () => {
   it('answers over TLS, with a certificate valid for 127.0.0.1', async () => {
-    const server = await startMemcached({ tls: tlsFiles });
-    started.push(server);
+    const server = await startTlsMemcached({ tls: tlsFiles });
     const reply = await ask(server, 'version\r\n', endsWithCrlf, { tls: { ca: tlsFiles!.ca } });
     expect(String(reply)).toMatch(/^VERSION \d/);
   });
