@@ -395,17 +395,19 @@ export class RedisConnection {
       this.state = 'closed';
       return;
     }
+    // A refused handshake (WRONGPASS, NOAUTH, a bad db) says more than "connection lost".
+    const reason = this.lastError instanceof RedisReplyError ? this.lastError : error;
     const reconnect = this.options.reconnect ?? {};
     this.attempts++;
     if (reconnect === false || this.attempts > (reconnect.maxAttempts ?? Infinity)) {
-      this.failQueued(this.offline.splice(0), error);
-      this.failReadyWaiters(error);
+      this.failQueued(this.offline.splice(0), reason);
+      this.failReadyWaiters(reason);
       this.state = 'closed';
       return;
     }
     // Callers waiting for a first connection learn why it failed; later ones fail fast or stay queued.
-    if (!this.everReady) this.failQueued(this.offline.splice(0), this.lastError instanceof RedisReplyError ? this.lastError : error);
-    this.failReadyWaiters(this.lastError instanceof RedisReplyError ? this.lastError : error);
+    if (!this.everReady) this.failQueued(this.offline.splice(0), reason);
+    this.failReadyWaiters(reason);
     this.state = 'waiting';
     const delay = Math.min(reconnect.maxDelay ?? 2000, (reconnect.initialDelay ?? 50) * 2 ** (this.attempts - 1));
     this.reconnectTimer = setTimeout(() => this.openSocket(), delay * (0.5 + Math.random() / 2));

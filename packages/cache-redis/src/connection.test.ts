@@ -1,0 +1,188 @@
+import { CacheConnectionError, CacheTimeoutError } from '@cachette/cache-core';
+import { generateTlsFiles, serverSkipReason, startFaultProxy, startRedis, type FaultProxy, type RedisTestServer } from '@cachette/test-servers';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { RedisClient, RedisReplyError } from './client';
+
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Retries `attempt` until it resolves (the client is reconnecting meanwhile); generous bound. */
+async function eventually<T>(attempt: () => Promise<T>, withinMs = 10_000): Promise<T> {
+  const giveUpAt = Date.now() + withinMs;
+  for (;;) {
+    try {
+      return await attempt();
+    } catch (error) {
+      if (Date.now() > giveUpAt) throw error;
+      await sleep(50);
+    }
+  }
+}
+
+const PASSWORD = 'sesame';
+const skipTls = await serverSkipReason('redis', { tls: true });
+const skipUnix = await serverSkipReason('redis', { unixSocket: true });
+const skipControl = await serverSkipReason('redis', { control: true });
+
+describe.skipIf(skipTls)(`TLS (rediss://)${skipTls ? ` (skipped: ${skipTls})` : ''}`, () => {
+  let server: RedisTestServer;
+  let ca: Buffer;
+
+  beforeAll(async () => {
+    const tls = await generateTlsFiles();
+    ca = tls.ca;
+    server = await startRedis({ tls });
+  });
+  afterAll(() => server?.stop());
+
+  it('connects with TLS, verifying the server certificate against the CA', async () => {
+    const client = new RedisClient({ url: `rediss://localhost:${server.tlsPort}/1`, tls: { ca } });
+    try {
+      await client.set('secure', 'yes');
+      expect((await client.get('secure'))?.toString()).toBe('yes');
+      expect(((await client.call('CLIENT', 'INFO')) as Buffer).toString()).toContain(' db=1 ');
+    } finally {
+      await client.close();
+    }
+  });
+
+  it('refuses a server whose certificate it cannot verify, with a connection error', async () => {
+    const client = new RedisClient({ url: `rediss://localhost:${server.tlsPort}`, reconnect: false });
+    await expect(client.get('k')).rejects.toBeInstanceOf(CacheConnectionError);
+    await client.close();
+  });
+});
+
+describe.skipIf(skipUnix)(`Unix socket${skipUnix ? ` (skipped: ${skipUnix})` : ''}`, () => {
+  it('connects through unix:///path?db=', async () => {
+    const server = await startRedis({ unixSocket: true });
+    const client = new RedisClient({ url: `unix://${server.socketPath}?db=4` });
+    try {
+      await client.set('local', '1');
+      const info = ((await client.call('CLIENT', 'INFO')) as Buffer).toString();
+      expect(info).toContain(' db=4 ');
+      expect(info).toContain(`laddr=${server.socketPath}`);
+    } finally {
+      await client.close();
+      await server.stop();
+    }
+  });
+});
+
+describe.skipIf(skipControl)(`ACL, reconnects and stalls${skipControl ? ` (skipped: ${skipControl})` : ''}`, () => {
+  let server: RedisTestServer;
+  const clients: RedisClient[] = [];
+  const proxies: FaultProxy[] = [];
+  const client = (options: ConstructorParameters<typeof RedisClient>[0]): RedisClient => {
+    const created = new RedisClient(options);
+    clients.push(created);
+    return created;
+  };
+
+  beforeAll(async () => {
+    server = await startRedis({ password: PASSWORD });
+  });
+  afterEach(async () => {
+    await Promise.all(clients.splice(0).map((created) => created.close()));
+    await Promise.all(proxies.splice(0).map((proxy) => proxy.close()));
+  });
+  afterAll(() => server?.stop());
+  beforeEach(async () => {
+    // Restarts forget ACL users; every test starts with alice defined.
+    const admin = client({ url: server.url, password: PASSWORD });
+    await admin.call('ACL', 'SETUSER', 'alice', 'on', '>wonderland', '~*', '+@all');
+  });
+
+  it('authenticates an ACL user from the URL, over RESP2 and RESP3', async () => {
+    for (const protocol of [2, 3] as const) {
+      const alice = client({ url: `redis://alice:wonderland@127.0.0.1:${server.port}/2`, protocol });
+      expect(await alice.call('ACL', 'WHOAMI')).toEqual(Buffer.from('alice'));
+      expect(((await alice.call('CLIENT', 'INFO')) as Buffer).toString()).toContain(' db=2 ');
+    }
+  });
+
+  it('rejects a wrong password with the server error, without hanging', async () => {
+    const intruder = client({ url: `redis://alice:wrong@127.0.0.1:${server.port}`, reconnect: false });
+    const error = await intruder.get('k').catch((caught: unknown) => caught);
+    expect(error).toBeInstanceOf(RedisReplyError);
+    expect((error as RedisReplyError).code).toBe('WRONGPASS');
+  });
+
+  it('fails fast while the server is down and recovers, re-running AUTH and SELECT, after a restart', async () => {
+    // The default user: ACL users made with ACL SETUSER do not survive the restart.
+    const app = client({ url: `redis://default:${PASSWORD}@127.0.0.1:${server.port}/5`, reconnect: { initialDelay: 20, maxDelay: 200 } });
+    await app.set('before', '1');
+    await server.kill();
+    await sleep(100);
+    const started = Date.now();
+    await expect(app.get('before')).rejects.toBeInstanceOf(CacheConnectionError);
+    expect(Date.now() - started).toBeLessThan(1000);
+    await server.restart();
+    await eventually(() => app.set('after', '2'));
+    expect(((await app.call('CLIENT', 'INFO')) as Buffer).toString()).toContain(' db=5 ');
+    expect(await app.call('ACL', 'WHOAMI')).toEqual(Buffer.from('default'));
+  });
+
+  it('queues commands while reconnecting when offlineQueue allows, and sends them once back', async () => {
+    const patient = client({ url: server.url, password: PASSWORD, offlineQueue: 10, commandTimeout: 10_000, reconnect: { initialDelay: 20, maxDelay: 100 } });
+    await patient.ping();
+    await server.kill();
+    await sleep(100);
+    const queued = patient.set('queued', 'kept');
+    await server.restart();
+    expect(await queued).toBe(true);
+    expect((await patient.get('queued'))?.toString()).toBe('kept');
+  });
+
+  it('survives a connection reset during AUTH, first connection and reconnect alike', async () => {
+    const proxy = await startFaultProxy({ host: server.host, port: server.port });
+    proxies.push(proxy);
+    const app = client({ host: proxy.host, port: proxy.port, password: PASSWORD, reconnect: { initialDelay: 20, maxDelay: 100 } });
+
+    proxy.pause();
+    const first = app.get('k');
+    await sleep(100); // AUTH is written and held by the paused proxy
+    proxy.resetAll();
+    await expect(first).rejects.toBeInstanceOf(CacheConnectionError);
+    proxy.resume();
+    await eventually(() => app.set('k', 'v'));
+
+    proxy.pause();
+    proxy.resetAll(); // drops the ready connection; the reconnect's AUTH is then held
+    await sleep(150);
+    proxy.resetAll();
+    proxy.resume();
+    expect((await eventually(() => app.get('k')))?.toString()).toBe('v');
+  });
+
+  it('times commands out against a stalled (SIGSTOPped) server, then works again once it resumes', async () => {
+    const app = client({ url: server.url, password: PASSWORD, commandTimeout: 300 });
+    await app.set('stall', 'before');
+    server.pause();
+    try {
+      const started = Date.now();
+      const results = await Promise.allSettled([app.get('stall'), app.set('stall', 'during'), app.ping()]);
+      expect(results.map((result) => (result.status === 'rejected' ? result.reason : result.value))).toEqual([
+        expect.any(CacheTimeoutError),
+        expect.any(CacheTimeoutError),
+        expect.any(CacheTimeoutError),
+      ]);
+      expect(Date.now() - started).toBeLessThan(3000);
+    } finally {
+      server.resume();
+    }
+    // The stalled commands ran late on the server; their replies are skipped, not misdelivered.
+    expect(await eventually(() => app.ping())).toBe('PONG');
+    expect((await app.get('stall'))?.toString()).toBe('during');
+  });
+
+  it('bounds the connect time against a server that accepts but never answers', async () => {
+    const proxy = await startFaultProxy({ host: server.host, port: server.port });
+    proxies.push(proxy);
+    proxy.pause();
+    const app = client({ host: proxy.host, port: proxy.port, password: PASSWORD, connectTimeout: 300, reconnect: false });
+    const started = Date.now();
+    await expect(app.get('k')).rejects.toBeInstanceOf(CacheConnectionError);
+    expect(Date.now() - started).toBeLessThan(3000);
+    proxy.resume();
+  });
+});
