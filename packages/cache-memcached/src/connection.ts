@@ -213,7 +213,14 @@ export class Connection<R extends ConnectionRequest> implements ReplyQueue<R> {
       this.stallTimer!.refresh();
       return;
     }
-    this.fail(this.socket, new CacheTimeoutError(`Memcached ${this.name} did not answer within ${this.options.operationTimeoutMs} ms`));
+    // Timers run before pending socket reads: after the event loop was blocked, replies may be
+    // waiting unread. Decide after this turn's reads, so only a really silent server times out.
+    const progressBefore = this.lastProgressAt;
+    const socket = this.socket;
+    setImmediate(() => {
+      if (this.lastProgressAt !== progressBefore || this.waiting.length === 0) return this.armStallTimer();
+      this.fail(socket, new CacheTimeoutError(`Memcached ${this.name} did not answer within ${this.options.operationTimeoutMs} ms`));
+    });
   }
 
   /** Drops the socket and fails every request on it; the next request reconnects after a backoff. */

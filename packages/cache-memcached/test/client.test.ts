@@ -1,0 +1,150 @@
+import { InvalidCacheKey, NonNumericValueError, ValueTooLargeError } from '@cachette/cache-core';
+import { serverSkipReason, startMemcached, type TestServer } from '@cachette/test-servers';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { MemcachedClient } from '../src/client';
+
+const skip = await serverSkipReason('memcached');
+
+const everyByte = Buffer.from(Array.from({ length: 256 }, (_, index) => index));
+const binarySafeValues: Array<[string, Buffer]> = [
+  ['every byte value', everyByte],
+  ['a value containing \\r\\nEND\\r\\n and a fake VALUE line', Buffer.from('x\r\nEND\r\nVALUE k 0 1\r\ny\r\n', 'latin1')],
+  ['multi-byte text', Buffer.from('日本語 — ключ — 🎉', 'utf8')],
+  ['an empty value', Buffer.alloc(0)],
+  ['100 KB of random bytes', Buffer.from(Array.from({ length: 100 * 1024 }, (_, index) => (index * 131 + 7) % 256))],
+];
+
+const injectionKeys: Array<[string, string]> = [
+  ['a CRLF followed by a command', 'a\r\nflush_all'],
+  ['a space and noreply', 'a noreply'],
+  ['a tab', 'a\tb'],
+  ['a NUL byte', 'a\0b'],
+  ['DEL', 'a\x7f'],
+  ['251 ASCII bytes', 'k'.repeat(251)],
+  ['126 two-byte characters (252 bytes)', 'é'.repeat(126)],
+  ['an empty key', ''],
+];
+
+for (const protocol of ['text', 'binary'] as const) {
+  describe.skipIf(skip)(`MemcachedClient over the ${protocol} protocol${skip ? ` (skipped: ${skip})` : ''}`, () => {
+    let server: TestServer;
+    let client: MemcachedClient;
+    beforeAll(async () => {
+      server = await startMemcached({ args: ['-I', '1m'] });
+      client = new MemcachedClient(server.url, { protocol });
+    });
+    afterAll(async () => {
+      await client.close();
+      await server.stop();
+    });
+    beforeEach(() => client.flushAll());
+
+    it.each(binarySafeValues)('round-trips %s exactly, alone and in a multi-get', async (_, value) => {
+      await client.set('binary', value, { flags: 0xfffffffe });
+      await client.set('after', 'next');
+      const item = await client.get('binary');
+      expect([item?.value.equals(value), item?.flags]).toEqual([true, 0xfffffffe]);
+      const many = await client.getMany(['binary', 'missing', 'after']);
+      expect([...many.keys()].sort()).toEqual(['after', 'binary']);
+      expect(many.get('binary')!.value.equals(value)).toBe(true);
+      expect(many.get('after')!.value.toString()).toBe('next');
+    });
+
+    it('round-trips multi-byte keys', async () => {
+      await client.set('clé-ключ-鍵', 'v');
+      expect((await client.getMany(['clé-ключ-鍵'])).get('clé-ключ-鍵')?.value.toString()).toBe('v');
+    });
+
+    it.each(injectionKeys)('rejects a key with %s before writing anything', async (_, key) => {
+      await client.set('sentinel', 'kept');
+      for (const attempt of [client.get(key), client.set(key, 'x'), client.delete(key), client.incr(key), client.getMany(['ok', key])]) {
+        await expect(attempt).rejects.toBeInstanceOf(InvalidCacheKey);
+      }
+      expect((await client.get('sentinel'))?.value.toString()).toBe('kept');
+    });
+
+    it('accepts a key of exactly 250 bytes', async () => {
+      const key = `${'é'.repeat(124)}ab`;
+      expect(Buffer.byteLength(key)).toBe(250);
+      expect(await client.set(key, 'v')).toBe(true);
+      expect((await client.get(key))?.value.toString()).toBe('v');
+    });
+
+    it('rejects a value over the item size limit with ValueTooLargeError and stays usable', async () => {
+      await client.set('big', 'old');
+      await expect(client.set('big', Buffer.alloc(2 * 1024 * 1024, 1))).rejects.toBeInstanceOf(ValueTooLargeError);
+      expect(await client.set('small', 'fine')).toBe(true);
+      expect((await client.get('small'))?.value.toString()).toBe('fine');
+      expect(await client.get('big')).toBe(undefined);
+    });
+
+    it('reports the keys setMany could not store', async () => {
+      const failed = await client.setMany([
+        ['a', { value: 'one' }],
+        ['too-big', { value: Buffer.alloc(2 * 1024 * 1024) }],
+        ['b', { value: 'two', flags: 5 }],
+      ]);
+      expect(failed).toEqual(['too-big']);
+      const found = await client.getMany(['a', 'b', 'too-big']);
+      expect([...found].map(([key, item]) => [key, item.value.toString(), item.flags])).toEqual([
+        ['a', 'one', 0],
+        ['b', 'two', 5],
+      ]);
+    });
+
+    it('gets a thousand keys of 250 bytes in one multi-get', async () => {
+      const keys = Array.from({ length: 1000 }, (_, index) => `${index}-`.padEnd(250, 'k'));
+      expect(await client.setMany(keys.map((key) => [key, { value: key.slice(0, 4) }]))).toEqual([]);
+      const found = await client.getMany([...keys, 'missing']);
+      expect(found.size).toBe(1000);
+      expect(found.get(keys[999]!)?.value.toString()).toBe('999-');
+      await client.deleteMany(keys);
+      expect((await client.getMany(keys)).size).toBe(0);
+    });
+
+    it('add, replace, append, prepend and cas follow memcached', async () => {
+      expect(await client.replace('k', 'x')).toBe(false);
+      expect(await client.add('k', 'b')).toBe(true);
+      expect(await client.add('k', 'c')).toBe(false);
+      expect(await client.append('k', 'c')).toBe(true);
+      expect(await client.prepend('k', 'a')).toBe(true);
+      expect(await client.append('missing', 'c')).toBe(false);
+      const item = await client.gets('k');
+      expect(item?.value.toString()).toBe('abc');
+      expect(typeof item?.cas).toBe('bigint');
+      expect(await client.cas('k', 'new', item!.cas!)).toBe(true);
+      expect(await client.cas('k', 'newer', item!.cas!)).toBe(false);
+      expect((await client.get('k'))?.value.toString()).toBe('new');
+    });
+
+    it('incr and decr on decimal values; missing keys and non-numbers are told apart', async () => {
+      await client.set('n', '10');
+      expect(await client.incr('n', 5)).toBe(15n);
+      expect(await client.decr('n', 20)).toBe(0n);
+      await client.set('n', '18446744073709551615');
+      expect(await client.incr('n')).toBe(0n);
+      expect(await client.incr('missing')).toBe(undefined);
+      await client.set('text', 'abc');
+      await expect(client.incr('text')).rejects.toBeInstanceOf(NonNumericValueError);
+    });
+
+    it('touch, gat, delete and negative exptimes', async () => {
+      expect(await client.touch('missing', 10)).toBe(false);
+      await client.set('k', 'v');
+      expect(await client.touch('k', 100)).toBe(true);
+      expect((await client.getAndTouch('k', 100))?.value.toString()).toBe('v');
+      expect(await client.delete('k')).toBe(true);
+      expect(await client.delete('k')).toBe(false);
+      await client.set('expired', 'v', { exptime: -1 });
+      expect(await client.get('expired')).toBe(undefined);
+      await client.set('gone', 'v');
+      await client.touch('gone', -1);
+      expect(await client.get('gone')).toBe(undefined);
+    });
+
+    it('version and stats per server', async () => {
+      expect((await client.version()).get(server.url)).toMatch(/^\d+\.\d+/);
+      expect((await client.stats()).get(server.url)?.get('pid')).toMatch(/^\d+$/);
+    });
+  });
+}
