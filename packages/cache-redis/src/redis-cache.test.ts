@@ -1,0 +1,307 @@
+import { KeyNotFoundError, NonNumericValueError, createCache, registerCacheScheme } from '@cachette/cache-core';
+import { serverSkipReason, startRedis, type RedisTestServer } from '@cachette/test-servers';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { RedisClient } from './client';
+import { RedisCache, type RedisCacheParams } from './index';
+import { hashTag } from './ring';
+import { startReplica } from '../test/replica';
+
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+const skip = await serverSkipReason('redis');
+const skipControl = await serverSkipReason('redis', { control: true });
+
+describe.skipIf(skip)(`RedisCache on one server${skip ? ` (skipped: ${skip})` : ''}`, () => {
+  let server: RedisTestServer;
+  let raw: RedisClient;
+  const caches: RedisCache[] = [];
+  const cache = (params: RedisCacheParams = {}): RedisCache => {
+    const created = new RedisCache({ location: server.url, ...params });
+    caches.push(created);
+    return created;
+  };
+
+  beforeAll(async () => {
+    server = await startRedis();
+    raw = new RedisClient(server.url);
+  });
+  beforeEach(() => raw.flushdb());
+  afterEach(async () => {
+    await Promise.all(caches.splice(0).map((created) => created.close()));
+  });
+  afterAll(async () => {
+    await raw?.close();
+    await server?.stop();
+  });
+
+  it('converts timeouts to milliseconds: negatives and 0 delete, fractions are kept, null never expires', () => {
+    const redis = cache({ timeout: 60 });
+    expect(redis.getBackendTimeout(10)).toBe(10_000);
+    expect(redis.getBackendTimeout(-5)).toBe(0);
+    expect(redis.getBackendTimeout(0)).toBe(0);
+    expect(redis.getBackendTimeout(0.5)).toBe(500);
+    expect(redis.getBackendTimeout(0.0001)).toBe(1);
+    expect(redis.getBackendTimeout(null)).toBeNull();
+    expect(redis.getBackendTimeout()).toBe(60_000);
+  });
+
+  it('stores for half a second when asked for 0.5 s (Django would not store at all)', async () => {
+    const redis = cache();
+    await redis.set('half', 'value', 0.5);
+    const ttl = await redis.ttl('half');
+    expect(ttl).toBeGreaterThan(0.2);
+    expect(ttl).toBeLessThanOrEqual(0.5);
+    expect(await redis.get('half')).toBe('value');
+    await sleep(700);
+    expect(await redis.get('half')).toBeUndefined();
+  });
+
+  it('stores integers as decimal text other clients can read and INCRBY', async () => {
+    const redis = cache({ keyPrefix: 'p' });
+    await redis.set('count', 41);
+    expect((await raw.get('p:1:count'))?.toString()).toBe('41');
+    await raw.incrby('p:1:count', 1);
+    expect(await redis.get('count')).toBe(42);
+  });
+
+  it('increments atomically, keeping the expiry, and never creates a missing key', async () => {
+    const redis = cache();
+    await redis.set('hits', 1, 100);
+    await Promise.all(Array.from({ length: 100 }, () => redis.incr('hits')));
+    expect(await redis.get('hits')).toBe(101);
+    expect(await redis.ttl('hits')).toBeGreaterThan(90);
+    await expect(redis.incr('nothing')).rejects.toBeInstanceOf(KeyNotFoundError);
+    expect(await raw.exists(':1:nothing')).toBe(0);
+  });
+
+  it('refuses to increment a non-integer, and results beyond the safe range without changing the value', async () => {
+    const redis = cache();
+    await redis.set('text', 'abc');
+    await redis.set('float', 1.5);
+    await expect(redis.incr('text')).rejects.toBeInstanceOf(NonNumericValueError);
+    await expect(redis.incr('float')).rejects.toBeInstanceOf(NonNumericValueError);
+    await redis.set('edge', Number.MAX_SAFE_INTEGER - 1);
+    expect(await redis.incr('edge')).toBe(Number.MAX_SAFE_INTEGER);
+    await expect(redis.incr('edge')).rejects.toThrow(/safe integer range/);
+    expect(await redis.get('edge')).toBe(Number.MAX_SAFE_INTEGER);
+  });
+
+  it('deletes the old value on set with timeout 0, and persists on touch with null', async () => {
+    const redis = cache();
+    await redis.set('gone', 'old');
+    await redis.set('gone', 'new', 0);
+    expect(await raw.exists(':1:gone')).toBe(0);
+    await redis.set('kept', 'v', 100);
+    expect(await redis.touch('kept', null)).toBe(true);
+    expect(await redis.ttl('kept')).toBeNull();
+    expect(await redis.touch('missing', null)).toBe(false);
+  });
+
+  it('offers ttl, expire and persist', async () => {
+    const redis = cache();
+    expect(await redis.ttl('missing')).toBe(0);
+    await redis.set('k', 'v', null);
+    expect(await redis.ttl('k')).toBeNull();
+    expect(await redis.expire('k', 50)).toBe(true);
+    expect(await redis.ttl('k')).toBeGreaterThan(49);
+    expect(await redis.persist('k')).toBe(true);
+    expect(await redis.ttl('k')).toBeNull();
+    expect(await redis.expire('missing', 10)).toBe(false);
+    expect(await redis.expire('k', 0)).toBe(true);
+    expect(await redis.get('k')).toBeUndefined();
+  });
+
+  it.each(['zlib', 'gzip', 'brotli'] as const)('compresses large values with %s and reads uncompressed ones too', async (algorithm) => {
+    const plain = cache();
+    const zipped = cache({ options: { compress: { algorithm, threshold: 100 } } });
+    const large = { text: 'cachette '.repeat(2000) };
+    await zipped.set('large', large);
+    const stored = (await raw.get(':1:large'))!;
+    expect(stored.length).toBeLessThan(2000);
+    expect([...stored.subarray(0, 2)]).toEqual([0xca, 0x5a]);
+    expect(await zipped.get('large')).toEqual(large);
+    expect(await plain.get('large')).toEqual(large);
+    await plain.set('small', 'tiny');
+    expect(await zipped.get('small')).toBe('tiny');
+    await zipped.set('number', 12345);
+    expect((await raw.get(':1:number'))?.toString()).toBe('12345');
+  });
+
+  it('deletes by pattern under its own prefix and version only, escaping glob characters in the prefix', async () => {
+    const app = cache({ keyPrefix: 'app*' });
+    const other = cache({ keyPrefix: 'app-other' });
+    await app.setMany({ 'session:1': 1, 'session:2': 2, 'user:1': 3 });
+    await app.set('session:3', 3, undefined, 2);
+    await other.set('session:1', 'other');
+    expect(await app.deletePattern('session:*')).toBe(2);
+    expect(await app.get('user:1')).toBe(3);
+    expect(await app.get('session:3', undefined, 2)).toBe(3);
+    expect(await other.get('session:1')).toBe('other');
+    expect(await app.deletePattern('session:*', { version: 2 })).toBe(1);
+    expect(await app.deletePattern('*', { prefix: 'app-other' })).toBe(1);
+    expect(await other.get('session:1')).toBeUndefined();
+  });
+
+  it('deletes thousands of keys by pattern, across SCAN pages', async () => {
+    const redis = cache({ options: { scanCount: 50 } });
+    await redis.setMany(Object.fromEntries(Array.from({ length: 1200 }, (_, i) => [`bulk:${i}`, i])));
+    expect(await redis.deletePattern('bulk:*')).toBe(1200);
+    expect(await raw.dbsize()).toBe(0);
+  });
+
+  it('iterates the caller\'s keys, prefix and version stripped', async () => {
+    const redis = cache({ keyPrefix: 'site:a' });
+    await redis.setMany({ 'page:home': 1, 'page:about': 2, other: 3 });
+    await redis.set('page:v2', 1, undefined, 2);
+    const keys: string[] = [];
+    for await (const key of redis.iterKeys('page:*')) keys.push(key);
+    expect(keys.sort()).toEqual(['page:about', 'page:home']);
+  });
+
+  it('clears the whole database, other prefixes included (FLUSHDB)', async () => {
+    await raw.set('foreign', 'x');
+    await cache({ keyPrefix: 'mine' }).clear();
+    expect(await raw.dbsize()).toBe(0);
+  });
+
+  it('serializes access with lock() under contention', async () => {
+    const redis = cache();
+    await redis.set('balance', 0);
+    const worker = async (): Promise<void> => {
+      const lock = redis.lock('balance-lock', { timeout: 10, sleep: 0.005 });
+      await lock.withLock(async () => {
+        // A read-modify-write that loses updates without the lock.
+        const balance = await redis.get<number>('balance', 0);
+        await sleep(1);
+        await redis.set('balance', balance + 1);
+      });
+    };
+    await Promise.all(Array.from({ length: 25 }, worker));
+    expect(await redis.get('balance')).toBe(25);
+    expect(await raw.exists(':1:balance-lock')).toBe(0);
+  });
+
+  it('gives up on a held lock when not blocking or after blockingTimeout, and never releases another holder\'s lock', async () => {
+    const redis = cache();
+    const holder = redis.lock('door', { timeout: 0.3 });
+    expect(await holder.acquire()).toBe(true);
+    expect(await redis.lock('door').acquire({ blocking: false })).toBe(false);
+    const started = Date.now();
+    expect(await redis.lock('door', { blockingTimeout: 0.1 }).acquire()).toBe(false);
+    expect(Date.now() - started).toBeLessThan(1000);
+    // The holder's lock expires; a newcomer takes it; the old holder's release must not free it.
+    const newcomer = redis.lock('door', { timeout: 10 });
+    expect(await newcomer.acquire({ blockingTimeout: 2 })).toBe(true);
+    expect(await holder.release()).toBe(false);
+    expect(await newcomer.owned()).toBe(true);
+    expect(await newcomer.extend(5)).toBe(true);
+    expect(await redis.ttl('door')).toBeGreaterThan(14);
+    expect(await newcomer.release()).toBe(true);
+    expect(await newcomer.locked()).toBe(false);
+  });
+
+  it('reads as a miss and reports failed writes with ignoreExceptions, warning once per outage', async () => {
+    const warnings: string[] = [];
+    const onWarning = (warning: Error): void => void warnings.push(warning.message);
+    process.on('warning', onWarning);
+    try {
+      const down = cache({ location: 'redis://127.0.0.1:1', options: { ignoreExceptions: true, reconnect: false } });
+      expect(await down.get('k', 'fallback')).toBe('fallback');
+      await down.set('k', 'v');
+      expect(await down.add('k', 'v')).toBe(false);
+      expect(await down.delete('k')).toBe(false);
+      expect(await down.getMany(['a', 'b'])).toEqual(new Map());
+      expect(await down.setMany({ a: 1, b: 2 })).toEqual(['a', 'b']);
+      await sleep(10);
+      expect(warnings.filter((message) => message.includes('ignoreExceptions'))).toHaveLength(1);
+      const strict = cache({ location: 'redis://127.0.0.1:1', options: { reconnect: false } });
+      await expect(strict.get('k')).rejects.toThrow(/127\.0\.0\.1:1/);
+    } finally {
+      process.off('warning', onWarning);
+    }
+  });
+
+  it('is created from URLs through cache-core, with db, prefix and protocol from the query', async () => {
+    // The class itself, not the built package the scheme's module specifier would load.
+    registerCacheScheme('redis', RedisCache);
+    const fromUrl = (await createCache(`${server.url}/6?key_prefix=url&protocol=3`)) as RedisCache;
+    caches.push(fromUrl);
+    expect(fromUrl).toBeInstanceOf(RedisCache);
+    await fromUrl.set('k', 'v');
+    const db6 = new RedisClient(`${server.url}/6`);
+    expect(await db6.exists('url:1:k')).toBe(1);
+    expect(((await fromUrl.client.call('CLIENT', 'INFO')) as Buffer).toString()).toContain('resp=3');
+    await db6.flushdb();
+    await db6.close();
+  });
+
+  it('exposes the raw client', async () => {
+    const redis = cache();
+    await redis.client.set('raw', 'direct');
+    expect((await redis.getClient({ write: false }).get('raw'))?.toString()).toBe('direct');
+  });
+});
+
+describe.skipIf(skip)(`RedisCache sharded over three servers${skip ? ` (skipped: ${skip})` : ''}`, () => {
+  let servers: RedisTestServer[] = [];
+  let raws: RedisClient[] = [];
+  let cache: RedisCache;
+
+  beforeAll(async () => {
+    servers = await Promise.all([startRedis(), startRedis(), startRedis()]);
+    raws = servers.map((server) => new RedisClient(server.url));
+    cache = new RedisCache({ location: servers.map((server) => server.url).join(','), options: { sharding: 'consistent' } });
+  });
+  afterAll(async () => {
+    await cache?.close();
+    await Promise.all(raws.map((raw) => raw.close()));
+    await Promise.all(servers.map((server) => server.stop()));
+  });
+
+  it('spreads keys over every shard and reads them back with one MGET per shard', async () => {
+    const data = Object.fromEntries(Array.from({ length: 300 }, (_, i) => [`key:${i}`, i]));
+    await cache.setMany(data);
+    const sizes = await Promise.all(raws.map((raw) => raw.dbsize()));
+    expect(sizes.every((size) => size > 50)).toBe(true);
+    expect(sizes.reduce((sum, size) => sum + size, 0)).toBe(300);
+    const found = await cache.getMany(Object.keys(data));
+    expect(Object.fromEntries(found)).toEqual(data);
+  });
+
+  it('keeps keys with the same hash tag on one shard', async () => {
+    expect(hashTag('user:{42}:name')).toBe('42');
+    expect(hashTag('no{}tag')).toBe('no{}tag');
+    await cache.setMany(Object.fromEntries(Array.from({ length: 30 }, (_, i) => [`user:{7}:field${i}`, i])));
+    const counts = await Promise.all(raws.map(async (raw) => [...(await raw.mget(...Array.from({ length: 30 }, (_, i) => `:1:user:{7}:field${i}`)))].filter(Boolean).length));
+    expect(counts.sort()).toEqual([0, 0, 30]);
+  });
+
+  it('deletes by pattern and clears on every shard', async () => {
+    await cache.setMany(Object.fromEntries(Array.from({ length: 60 }, (_, i) => [`gone:${i}`, i])));
+    await cache.set('stays', 1);
+    expect(await cache.deletePattern('gone:*')).toBe(60);
+    expect(await cache.get('stays')).toBe(1);
+    await cache.clear();
+    expect(await Promise.all(raws.map((raw) => raw.dbsize()))).toEqual([0, 0, 0]);
+  });
+});
+
+describe.skipIf(skipControl)(`RedisCache with a read replica${skipControl ? ` (skipped: ${skipControl})` : ''}`, () => {
+  it('writes to the primary and reads from the replica', async () => {
+    const primary = await startRedis();
+    const replica = await startReplica(primary);
+    const cache = new RedisCache({ location: `${primary.url};${replica.url}`, options: { waitReplicas: 1, waitReplicasTimeout: 1000 } });
+    const replicaClient = new RedisClient(replica.url);
+    try {
+      await cache.set('k', 'v');
+      const readsBefore = Number(/cmdstat_get:calls=(\d+)/.exec(await replicaClient.info('commandstats'))?.[1] ?? 0);
+      expect(await cache.get('k')).toBe('v');
+      const readsAfter = Number(/cmdstat_get:calls=(\d+)/.exec(await replicaClient.info('commandstats'))?.[1] ?? 0);
+      expect(readsAfter).toBe(readsBefore + 1);
+      await expect(replicaClient.set('direct', 'x')).rejects.toThrow(/READONLY/);
+    } finally {
+      await cache.close();
+      await replicaClient.close();
+      await Promise.all([primary.stop(), replica.stop()]);
+    }
+  });
+});
