@@ -14,7 +14,7 @@ export { parseServer, parseServers, type ServerSpec } from './servers';
 export { KetamaRing, ketamaHash, type KetamaMember } from './ketama';
 
 export interface MemcachedClientOptions {
-  /** `'text'` (default) or `'binary'`. SASL needs `'binary'`. */
+  /** `'text'` or `'binary'`. Default `'text'`, or `'binary'` when a username is given (SASL needs it). */
   protocol?: 'text' | 'binary';
   /** SASL PLAIN credentials, sent on every new connection (binary protocol only). */
   username?: string;
@@ -82,7 +82,7 @@ function connectionOptions(options: MemcachedClientOptions): Omit<ConnectionOpti
   if ((username === undefined) !== (password === undefined)) {
     throw new InvalidCacheBackendError('Memcached SASL authentication needs both username and password');
   }
-  if (username !== undefined && options.protocol !== 'binary') {
+  if (username !== undefined && options.protocol === 'text') {
     throw new InvalidCacheBackendError("Memcached SASL authentication needs protocol: 'binary' (a server started with -S speaks only the binary protocol)");
   }
   return {
@@ -118,7 +118,7 @@ export class MemcachedClient {
     if (options.protocol !== undefined && options.protocol !== 'text' && options.protocol !== 'binary') {
       throw new InvalidCacheBackendError(`Memcached option protocol must be 'text' or 'binary'; got ${String(options.protocol)}`);
     }
-    this.protocol = options.protocol ?? 'text';
+    this.protocol = options.protocol ?? (options.username === undefined ? 'text' : 'binary');
     // Each protocol makes its own requests and decodes their replies, so the two never mix.
     this.wire = (this.protocol === 'binary' ? binaryProtocol : textProtocol) as MemcachedProtocol<AnyRequest>;
     this.pool = new ServerPool<AnyRequest>(
