@@ -74,19 +74,40 @@ export class LocMemCache extends BaseCache {
     this.madeKeys = new MadeKeyMemo(Math.max(MIN_REMEMBERED_KEYS, maxEntries));
   }
 
+  /**
+   * Keys of the default version are remembered once made. Only keys that pass validation are, so
+   * a key that draws a warning is validated on every use, and warns again after a reset.
+   */
   override makeAndValidateKey(key: string, version?: number): string {
-    return this.rememberedKey(key, version)?.made ?? super.makeAndValidateKey(key, version);
+    const remembered = this.rememberedKey(key, version);
+    if (remembered !== undefined) return remembered.made;
+    const made = super.makeAndValidateKey(key, version);
+    if (this.isDefaultVersion(version) && memcacheKeyWarnings(made).length === 0) this.madeKeys.remember(key, made);
+    return made;
   }
 
-  /** The hot path: a remembered key reads its slot directly, with no string built or hashed. */
+  /** The hot path: a key used before finds its slot without building or hashing a string. */
   override get<T = unknown>(key: string): Promise<T | undefined>;
   override get<T = unknown>(key: string, defaultValue: T, version?: number): Promise<T>;
   override get<T = unknown>(key: string, defaultValue?: T, version?: number): Promise<T | undefined> {
     try {
-      const remembered = this.rememberedKey(key, version);
-      if (remembered === undefined) return super.get(key, defaultValue as T, version);
-      const found = this.readHit(this.liveSlot(this.slotOfRemembered(remembered)));
+      const found = this.readHit(this.liveSlot(this.slotOfKey(key, version)));
       return Promise.resolve(found === MISSING ? defaultValue : (found as T));
+    } catch (error) {
+      return Promise.reject(error);
+    }
+  }
+
+  /** One pass with one clock read, in the caller's keys: no made-key maps to translate back. */
+  override getMany<T = unknown>(keys: Iterable<string>, version?: number): Promise<Map<string, T>> {
+    try {
+      const now = nowInSeconds();
+      const found = new Map<string, T>();
+      for (const key of keys) {
+        const value = this.readHit(this.liveSlot(this.slotOfKey(key, version), now));
+        if (value !== MISSING) found.set(key, value as T);
+      }
+      return Promise.resolve(found);
     } catch (error) {
       return Promise.reject(error);
     }
@@ -137,16 +158,6 @@ export class LocMemCache extends BaseCache {
     return this.liveSlot(this.store.slotOf(key)) !== undefined;
   }
 
-  protected override getManyItems(keys: readonly string[]): Promise<Map<string, unknown>> {
-    const now = nowInSeconds();
-    const found = new Map<string, unknown>();
-    for (const key of keys) {
-      const value = this.readHit(this.liveSlot(this.store.slotOf(key), now));
-      if (value !== MISSING) found.set(key, value);
-    }
-    return Promise.resolve(found);
-  }
-
   /** Copies every value first, so a value the serializer rejects leaves the cache unchanged. */
   protected override setManyItems(entries: ReadonlyArray<readonly [string, unknown]>, timeout: number | null): Promise<string[]> {
     try {
@@ -169,17 +180,20 @@ export class LocMemCache extends BaseCache {
 
   // ---- helpers ---------------------------------------------------------------------------------
 
-  /**
-   * The remembered made key of `key` in the default version, made and remembered on first use.
-   * `undefined` for other versions, non-string keys and keys that draw a warning, which take
-   * BaseCache's path every time (so the warning is still emitted after a reset).
-   */
+  /** The remembered made key of `key` in the default version, if it was made before. */
   private rememberedKey(key: string, version: number | undefined): RememberedKey | undefined {
-    if (version !== undefined && version !== this.version) return undefined;
-    const known = this.madeKeys.get(key);
-    if (known !== undefined || typeof key !== 'string') return known;
-    const made = super.makeAndValidateKey(key);
-    return memcacheKeyWarnings(made).length === 0 ? this.madeKeys.remember(key, made) : undefined;
+    return this.isDefaultVersion(version) ? this.madeKeys.get(key) : undefined;
+  }
+
+  private isDefaultVersion(version: number | undefined): boolean {
+    return version === undefined || version === this.version;
+  }
+
+  /** The slot holding the caller's key (live or expired), or `undefined`. */
+  private slotOfKey(key: string, version: number | undefined): number | undefined {
+    const remembered = this.rememberedKey(key, version);
+    if (remembered === undefined) return this.store.slotOf(this.makeAndValidateKey(key, version));
+    return this.slotOfRemembered(remembered);
   }
 
   private slotOfRemembered(remembered: RememberedKey): number | undefined {

@@ -1,6 +1,6 @@
 import { LRUCache } from 'lru-cache';
 import { LocMemCache } from '@cachette/cache-locmem';
-import { defineSuite, type Candidate } from '../harness';
+import { defineSuite } from '../harness';
 
 // A power of two, so the candidates pick keys with a mask instead of a division.
 const KEY_COUNT = 1024;
@@ -10,6 +10,7 @@ const MANY_SIZE = 10;
 const keys = Array.from({ length: KEY_COUNT }, (_, index) => `user:${index}:profile`);
 const absentKeys = keys.map((key) => `absent:${key}`);
 const value = 'a cached string value of moderate length';
+const objectValue = { id: 42, name: 'Ada', roles: ['admin', 'editor'], active: true };
 const manyKeys = Array.from({ length: KEY_COUNT }, (_, start) => Array.from({ length: MANY_SIZE }, (_, offset) => keys[(start + offset) & KEY_MASK]!));
 
 function lruGetMany(lru: LRUCache<string, string>, batch: readonly string[]): Map<string, string> {
@@ -25,14 +26,19 @@ export default defineSuite({
   description: '@cachette/cache-locmem (awaited, default options) against lru-cache (synchronous, no TTL)',
   async setup() {
     const cache = new LocMemCache({ location: 'bench', options: { maxEntries: KEY_COUNT * 4 } });
+    const neverExpiring = new LocMemCache({ location: 'bench-never-expiring', timeout: null, options: { maxEntries: KEY_COUNT * 4 } });
     const lru = new LRUCache<string, string>({ max: KEY_COUNT * 4 });
     const lruWithTtl = new LRUCache<string, string>({ max: KEY_COUNT * 4, ttl: 300_000 });
+    const objects = new LocMemCache({ location: 'bench-objects', options: { maxEntries: KEY_COUNT * 4 } });
+    const lruObjects = new LRUCache<string, typeof objectValue>({ max: KEY_COUNT * 4 });
     for (const key of keys) {
       await cache.set(key, value);
+      await neverExpiring.set(key, value);
       lru.set(key, value);
       lruWithTtl.set(key, value);
+      await objects.set(key, objectValue);
+      lruObjects.set(key, objectValue);
     }
-    const lruGet: Candidate = { name: 'lru-cache', run: (i) => lru.get(keys[i & KEY_MASK]!) };
     return {
       cases: [
         {
@@ -41,9 +47,30 @@ export default defineSuite({
           target: { candidate: 'cachette', minRatio: 1 / 3 },
           candidates: [
             { name: 'cachette', run: (i) => cache.get(keys[i & KEY_MASK]!) },
-            lruGet,
+            // timeout: null, so no entry can expire and a hit reads no clock.
+            { name: 'cachette no expiry', run: (i) => neverExpiring.get(keys[i & KEY_MASK]!) },
+            { name: 'lru-cache', run: (i) => lru.get(keys[i & KEY_MASK]!) },
             { name: 'lru-cache ttl', run: (i) => lruWithTtl.get(keys[i & KEY_MASK]!) },
             { name: 'lru-cache awaited', run: async (i) => lru.get(keys[i & KEY_MASK]!) },
+          ],
+        },
+        {
+          // Keys built by the application on each call, as with `user:${id}`: a new string every time.
+          name: 'get string hit, key built per call',
+          baseline: 'lru-cache',
+          candidates: [
+            { name: 'cachette', run: (i) => cache.get(`user:${i & KEY_MASK}:profile`) },
+            { name: 'lru-cache', run: (i) => lru.get(`user:${i & KEY_MASK}:profile`) },
+          ],
+        },
+        {
+          // Cachette returns a copy (v8 deserialization); lru-cache returns the stored object itself.
+          name: 'get object hit',
+          baseline: 'lru-cache',
+          candidates: [
+            { name: 'cachette', run: (i) => objects.get(keys[i & KEY_MASK]!) },
+            { name: 'lru-cache', run: (i) => lruObjects.get(keys[i & KEY_MASK]!) },
+            { name: 'lru-cache + structuredClone', run: (i) => structuredClone(lruObjects.get(keys[i & KEY_MASK]!)) },
           ],
         },
         {
