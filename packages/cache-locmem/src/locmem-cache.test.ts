@@ -281,6 +281,18 @@ describe('LocMemCache remembered keys', () => {
     expect(await reader.get('key')).toBe('new');
   });
 
+  it('reads the new value after set, incr and delete of a key read before', async () => {
+    const cache = newCache();
+    await cache.set('key', 1);
+    expect(await cache.get('key')).toBe(1);
+    await cache.set('key', 2);
+    expect(await cache.get('key')).toBe(2);
+    await cache.incr('key', 5);
+    expect(await cache.get('key')).toBe(7);
+    await cache.delete('key');
+    expect(await cache.get('key', 'gone')).toBe('gone');
+  });
+
   it('keeps versions apart', async () => {
     const cache = newCache();
     await cache.set('key', 'v1');

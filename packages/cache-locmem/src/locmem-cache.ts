@@ -91,8 +91,10 @@ export class LocMemCache extends BaseCache {
   override get<T = unknown>(key: string, defaultValue: T, version?: number): Promise<T>;
   override get<T = unknown>(key: string, defaultValue?: T, version?: number): Promise<T | undefined> {
     try {
-      const found = this.readHit(this.liveSlot(this.slotOfKey(key, version)));
-      return Promise.resolve(found === MISSING ? defaultValue : (found as T));
+      const slot = this.liveSlot(this.slotOfKey(key, version));
+      if (slot === undefined) return Promise.resolve(defaultValue);
+      this.store.markUsed(slot);
+      return this.settledValue(slot) as Promise<T>;
     } catch (error) {
       return Promise.reject(error);
     }
@@ -149,7 +151,7 @@ export class LocMemCache extends BaseCache {
     const slot = this.liveSlot(this.store.slotOf(key));
     if (slot === undefined) return MISSING;
     const next = incrementedValue(key, this.readValue(slot), delta);
-    this.store.values[slot] = next;
+    this.store.replaceValue(slot, next);
     this.store.markUsed(slot);
     return next;
   }
@@ -215,6 +217,15 @@ export class LocMemCache extends BaseCache {
       return undefined;
     }
     return slot;
+  }
+
+  /** A Promise of the value in a live slot: shared between hits for a value kept as is. */
+  private settledValue(slot: number): Promise<unknown> {
+    const settled = this.store.settledValues[slot];
+    if (settled !== undefined) return settled;
+    const stored = this.store.values[slot];
+    if (isSerializedCopy(stored)) return Promise.resolve(this.serializer.deserialize(stored));
+    return (this.store.settledValues[slot] = Promise.resolve(stored));
   }
 
   /** The value of a live slot, marked as used, or `MISSING`. */

@@ -15,8 +15,13 @@ export const NEVER = Infinity;
 export class LruStore {
   private readonly slots = new Map<string, number>();
   private keys: Array<string | undefined> = [];
-  /** What the cache stored: a value kept as is, or its serialized copy. Read by slot. */
+  /** What the cache stored: a value kept as is, or its serialized copy. Read by slot; write with `set` or `replaceValue`. */
   values: unknown[] = [];
+  /**
+   * A resolved Promise of the value, made by the first hit that can share it and kept until the
+   * value changes, so later hits allocate no Promise.
+   */
+  settledValues: Array<Promise<unknown> | undefined> = [];
   /** Absolute expiry in epoch seconds, `NEVER` for none. Read by slot. */
   expiries = new Float64Array(INITIAL_CAPACITY);
   private newer = new Int32Array(INITIAL_CAPACITY);
@@ -51,9 +56,15 @@ export class LruStore {
     } else {
       this.markUsed(slot);
     }
-    this.values[slot] = value;
+    this.replaceValue(slot, value);
     this.expiries[slot] = expiry;
     return slot;
+  }
+
+  /** Changes the value in `slot`, keeping its expiry and place. */
+  replaceValue(slot: number, value: unknown): void {
+    this.values[slot] = value;
+    this.settledValues[slot] = undefined;
   }
 
   /** Makes the entry in `slot` the most recently used one. */
@@ -68,7 +79,7 @@ export class LruStore {
     this.slots.delete(this.keys[slot]!);
     this.unlink(slot);
     this.keys[slot] = undefined;
-    this.values[slot] = undefined;
+    this.replaceValue(slot, undefined);
     this.freeSlots.push(slot);
   }
 
@@ -81,6 +92,7 @@ export class LruStore {
     this.slots.clear();
     this.keys = [];
     this.values = [];
+    this.settledValues = [];
     this.expiries = new Float64Array(INITIAL_CAPACITY);
     this.newer = new Int32Array(INITIAL_CAPACITY);
     this.older = new Int32Array(INITIAL_CAPACITY);
