@@ -28,6 +28,7 @@ export {
   registerVersioningTests,
 };
 export { registerDummyConformance } from './suites/dummy';
+export { assertExpect, nodeTestApi } from './node-test-api';
 
 const TOPICS = [
   registerBasicTests,

@@ -1,6 +1,16 @@
-import { BaseCache, MISSING, incrementedValue, nowInSeconds, resolveSerializer, type CacheParams, type Missing, type Serializer } from '@cachette/cache-core';
+import {
+  BaseCache,
+  MISSING,
+  incrementedValue,
+  nowInSeconds,
+  resolveSerializer,
+  type Awaitable,
+  type CacheParams,
+  type Missing,
+  type Serializer,
+} from '@cachette/cache-core';
 
-interface Entry {
+export interface Entry {
   data: Buffer;
   /** Absolute epoch seconds, or null for never: what BaseCache's getBackendTimeout returns. */
   expires: number | null;
@@ -13,8 +23,8 @@ const stores = new Map<string, Map<string, Entry>>();
  * copies. It is the README's example of a custom backend under the conformance suite.
  */
 export class MapCache extends BaseCache {
-  private readonly entries: Map<string, Entry>;
-  private readonly serializer: Serializer;
+  protected readonly entries: Map<string, Entry>;
+  protected readonly serializer: Serializer;
 
   constructor(params: CacheParams = {}) {
     super(params);
@@ -24,7 +34,7 @@ export class MapCache extends BaseCache {
     this.serializer = resolveSerializer((params.options as { serializer?: unknown } | undefined)?.serializer);
   }
 
-  private live(key: string): Entry | undefined {
+  protected live(key: string): Entry | undefined {
     const entry = this.entries.get(key);
     if (entry && entry.expires !== null && entry.expires <= nowInSeconds()) {
       this.entries.delete(key);
@@ -61,7 +71,7 @@ export class MapCache extends BaseCache {
     return found;
   }
 
-  protected incrItem(key: string, delta: number): number | Missing {
+  protected incrItem(key: string, delta: number): Awaitable<number | Missing> {
     const entry = this.live(key);
     if (!entry) return MISSING;
     const next = incrementedValue(key, this.serializer.deserialize(entry.data), delta);

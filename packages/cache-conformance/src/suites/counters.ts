@@ -11,34 +11,37 @@ export function registerCounterTests(api: TestApi, target: ConformanceTarget): v
   registerTopic(api, target, 'counters', (suite) => {
     const { expect, key } = suite;
 
-    suite.test('incr adds 1 or the delta given and returns the new value', async () => {
+    /** Stores `start`, then applies each step, checking both the value returned and the value stored. */
+    const expectCounterSteps = async (start: number, steps: Array<[method: 'incr' | 'decr', delta: number | undefined, expected: number]>) => {
       const cache = await suite.cache();
-      await cache.set(key('answer'), 41);
-      expect(await cache.incr(key('answer'))).toBe(42);
-      expect(await cache.get(key('answer'))).toBe(42);
-      expect(await cache.incr(key('answer'), 10)).toBe(52);
-      expect(await cache.get(key('answer'))).toBe(52);
-      expect(await cache.incr(key('answer'), -10)).toBe(42);
-      expect(await cache.get(key('answer'))).toBe(42);
+      await cache.set(key('counter'), start);
+      for (const [method, delta, expected] of steps) {
+        expect([method, delta, await cache[method](key('counter'), delta)]).toEqual([method, delta, expected]);
+        expect(await cache.get(key('counter'))).toBe(expected);
+      }
+    };
+
+    suite.test('incr adds 1 or the delta given and returns the new value', async () => {
+      await expectCounterSteps(41, [
+        ['incr', undefined, 42],
+        ['incr', 10, 52],
+        ['incr', -10, 42],
+      ]);
     });
 
     suite.test('decr subtracts 1 or the delta given and returns the new value', async () => {
-      const cache = await suite.cache();
-      await cache.set(key('answer'), 43);
-      expect(await cache.decr(key('answer'))).toBe(42);
-      expect(await cache.get(key('answer'))).toBe(42);
-      expect(await cache.decr(key('answer'), 10)).toBe(32);
-      expect(await cache.get(key('answer'))).toBe(32);
-      expect(await cache.decr(key('answer'), -10)).toBe(42);
-      expect(await cache.get(key('answer'))).toBe(42);
+      await expectCounterSteps(43, [
+        ['decr', undefined, 42],
+        ['decr', 10, 32],
+        ['decr', -10, 42],
+      ]);
     });
 
     suite.test('incr and decr go below zero', async () => {
-      const cache = await suite.cache();
-      await cache.set(key('count'), 1);
-      expect(await cache.decr(key('count'), 3)).toBe(-2);
-      expect(await cache.incr(key('count'), -5)).toBe(-7);
-      expect(await cache.get(key('count'))).toBe(-7);
+      await expectCounterSteps(1, [
+        ['decr', 3, -2],
+        ['incr', -5, -7],
+      ]);
     });
 
     suite.test('incr and decr of a missing key reject with KeyNotFoundError and create nothing', async () => {

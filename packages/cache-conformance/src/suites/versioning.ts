@@ -38,21 +38,40 @@ async function valuesByVersion(cache: BaseCache, key: string): Promise<unknown[]
   return Promise.all([1, 2, 3].map((version) => cache.get(key, undefined, version)));
 }
 
+/**
+ * Writes a key through each of Django's four writers, then reads it through every cache and
+ * version: a reader addressing the written version gets `seen`, any other `unseen`.
+ */
+async function expectSeenOnlyAtWrittenVersion(
+  suite: SuiteContext,
+  write: (writer: Versioned, name: string) => Promise<unknown>,
+  read: (reader: Versioned, name: string) => Promise<unknown>,
+  expected: (name: string) => { seen: unknown; unseen: unknown },
+): Promise<void> {
+  const calls = await versionedCalls(suite);
+  for (const [index, writer] of writers(calls).entries()) {
+    const name = suite.key(`answer${index}`);
+    await write(writer, name);
+    for (const reader of calls) {
+      const { seen, unseen } = expected(name);
+      const wanted = reader.effective === writer.effective ? seen : unseen;
+      suite.expect([writer.label, reader.label, await read(reader, name)]).toEqual([writer.label, reader.label, wanted]);
+    }
+  }
+}
+
 /** Key versions: how each operation honours the cache's version and an explicit one. */
 export function registerVersioningTests(api: TestApi, target: ConformanceTarget): void {
   registerTopic(api, target, 'versioning', (suite) => {
     const { expect, key } = suite;
 
     suite.test('get and set see only the version they address', async () => {
-      const calls = await versionedCalls(suite);
-      for (const [index, writer] of writers(calls).entries()) {
-        const name = key(`answer${index}`);
-        await writer.cache.set(name, 42, undefined, writer.version);
-        for (const reader of calls) {
-          const expected = reader.effective === writer.effective ? 42 : undefined;
-          expect([writer.label, reader.label, await reader.cache.get(name, undefined, reader.version)]).toEqual([writer.label, reader.label, expected]);
-        }
-      }
+      await expectSeenOnlyAtWrittenVersion(
+        suite,
+        (writer, name) => writer.cache.set(name, 42, undefined, writer.version),
+        (reader, name) => reader.cache.get(name, undefined, reader.version),
+        () => ({ seen: 42, unseen: undefined }),
+      );
     });
 
     suite.test('add stores at the version it addresses, whatever other versions hold', async () => {
@@ -74,15 +93,12 @@ export function registerVersioningTests(api: TestApi, target: ConformanceTarget)
     });
 
     suite.test('hasKey sees only the version it addresses', async () => {
-      const calls = await versionedCalls(suite);
-      for (const [index, writer] of writers(calls).entries()) {
-        const name = key(`answer${index}`);
-        await writer.cache.set(name, 42, undefined, writer.version);
-        for (const reader of calls) {
-          const expected = reader.effective === writer.effective;
-          expect([writer.label, reader.label, await reader.cache.hasKey(name, reader.version)]).toEqual([writer.label, reader.label, expected]);
-        }
-      }
+      await expectSeenOnlyAtWrittenVersion(
+        suite,
+        (writer, name) => writer.cache.set(name, 42, undefined, writer.version),
+        (reader, name) => reader.cache.hasKey(name, reader.version),
+        () => ({ seen: true, unseen: false }),
+      );
     });
 
     suite.test('delete removes only the version it addresses', async () => {
@@ -116,19 +132,13 @@ export function registerVersioningTests(api: TestApi, target: ConformanceTarget)
     });
 
     suite.test('getMany and setMany see only the version they address', async () => {
-      const calls = await versionedCalls(suite);
-      for (const [index, writer] of writers(calls).entries()) {
-        const stored = new Map([[key(`ford${index}`), 37], [key(`arthur${index}`), 42]]);
-        await writer.cache.setMany(stored, undefined, writer.version);
-        for (const reader of calls) {
-          const expected = reader.effective === writer.effective ? stored : new Map();
-          expect([writer.label, reader.label, await reader.cache.getMany(stored.keys(), reader.version)]).toEqual([
-            writer.label,
-            reader.label,
-            expected,
-          ]);
-        }
-      }
+      const stored = (name: string): Map<string, number> => new Map([[`${name}-ford`, 37], [`${name}-arthur`, 42]]);
+      await expectSeenOnlyAtWrittenVersion(
+        suite,
+        (writer, name) => writer.cache.setMany(stored(name), undefined, writer.version),
+        (reader, name) => reader.cache.getMany(stored(name).keys(), reader.version),
+        (name) => ({ seen: stored(name), unseen: new Map() }),
+      );
     });
 
     suite.test('incrVersion moves a value to the next version and returns it', async () => {

@@ -1,0 +1,131 @@
+/**
+ * MapCache with one bug each: the suite's own tests check that each bug fails the test meant
+ * to catch it, so no conformance test passes whatever the backend does.
+ */
+import { MISSING, incrementedValue, type Awaitable, type CacheParams, type Missing, type Serializer, type Timeout } from '@cachette/cache-core';
+import { MapCache } from './map-cache';
+
+/** Hands the caller's objects to the store as they are. */
+const keepsReferences: Serializer = {
+  name: 'references',
+  serialize: (value) => value as Buffer,
+  deserialize: (data) => data,
+};
+
+/** Keeps the caller's objects instead of copies. */
+export class BrokenCopiesCache extends MapCache {
+  constructor(params: CacheParams = {}) {
+    super({ ...params, options: { ...params.options, serializer: keepsReferences } });
+  }
+}
+
+/** Stores incremented values without an expiry, as a naive get + set would. */
+export class IncrResetsExpiryCache extends MapCache {
+  protected override incrItem(key: string, delta: number): Awaitable<number | Missing> {
+    const next = super.incrItem(key, delta);
+    const entry = this.entries.get(key);
+    if (entry) entry.expires = null;
+    return next;
+  }
+}
+
+export class ClearsNothingCache extends MapCache {
+  override async clear(): Promise<void> {}
+}
+
+export class AddOverwritesCache extends MapCache {
+  protected override addItem(key: string, value: unknown, timeout: number | null): boolean {
+    this.setItem(key, value, timeout);
+    return true;
+  }
+}
+
+/** Reads an expiry already in the past as "never", as a backend confusing 0 with "no timeout" does. */
+export class PastExpiryStoresCache extends MapCache {
+  protected override setItem(key: string, value: unknown, timeout: number | null): void {
+    super.setItem(key, value, timeout !== null && timeout <= Date.now() / 1000 ? null : timeout);
+  }
+}
+
+export class TouchChangesNothingCache extends MapCache {
+  protected override touchItem(key: string): boolean {
+    return this.live(key) !== undefined;
+  }
+}
+
+export class SilentKeysCache extends MapCache {
+  override validateKey(): void {}
+}
+
+/** Ignores the key prefix, so every prefix shares keys. */
+export class PrefixBlindCache extends MapCache {
+  override makeKey(key: string, version?: number): string {
+    return `:${version ?? this.version}:${key}`;
+  }
+}
+
+/** Ignores versions, so every version shares keys. */
+export class VersionBlindCache extends MapCache {
+  override makeKey(key: string): string {
+    return `${this.keyPrefix}:${key}`;
+  }
+}
+
+/** Increments by reading, yielding, then writing: updates are lost under concurrency. */
+export class RacyIncrCache extends MapCache {
+  protected override async incrItem(key: string, delta: number): Promise<number | Missing> {
+    const current = this.getItem(key);
+    if (current === MISSING) return MISSING;
+    await new Promise((resolve) => setImmediate(resolve));
+    const next = incrementedValue(key, current, delta);
+    this.setItem(key, next, this.entries.get(key)?.expires ?? null);
+    return next;
+  }
+}
+
+/** Django's getOrSet, without sharing concurrent computations. */
+export class UncoalescedGetOrSetCache extends MapCache {
+  override async getOrSet<T>(key: string, defaultValue: T | (() => T | Promise<T>), timeout?: Timeout, version?: number): Promise<T> {
+    const found = await this.get<unknown>(key, MISSING, version);
+    if (found !== MISSING) return found as T;
+    const value = typeof defaultValue === 'function' ? await (defaultValue as () => T | Promise<T>)() : defaultValue;
+    await this.add(key, value, timeout, version);
+    return this.get(key, value, version);
+  }
+}
+
+export class CloseOnceCache extends MapCache {
+  private closed = false;
+  override async close(): Promise<void> {
+    if (this.closed) throw new Error('already closed');
+    this.closed = true;
+  }
+}
+
+export class GetManyDropsNullsCache extends MapCache {
+  protected override async getManyItems(keys: readonly string[]): Promise<Map<string, unknown>> {
+    const found = await super.getManyItems(keys);
+    for (const [key, value] of found) if (value === null) found.delete(key);
+    return found;
+  }
+}
+
+/** JSON without checks: undefined, BigInt, Date, Map and Buffer come back changed or fail late. */
+export const looseJsonSerializer: Serializer = {
+  name: 'loose-json',
+  serialize: (value: unknown): Buffer => Buffer.from(JSON.stringify(value) ?? 'null'),
+  deserialize: (data: Buffer): unknown => JSON.parse(data.toString()),
+};
+
+/** Keeps Buffers as UTF-8 text, as text-protocol clients that decode values do. */
+export const utf8BufferSerializer: Serializer = {
+  name: 'utf8-buffers',
+  serialize: (value: unknown): Buffer => (Buffer.isBuffer(value) ? Buffer.from(value.toString('utf8')) : Buffer.from(JSON.stringify(value) ?? 'null')),
+  deserialize: (data: Buffer): unknown => {
+    try {
+      return JSON.parse(data.toString());
+    } catch {
+      return data;
+    }
+  },
+};
