@@ -90,12 +90,12 @@ export class ServerProcess {
     const deadline = Date.now() + startTimeoutMs;
     for (;;) {
       if (this.exitStatus !== undefined) {
-        throw new ServerStartError(label, `exited (${this.exitStatus}) before it answered`, this.logTail);
+        throw new ServerStartError(this.command, `exited (${this.exitStatus}) before it answered`, this.logTail);
       }
       if (await this.command.isReady()) return;
       if (Date.now() > deadline) {
         await this.kill();
-        throw new ServerStartError(label, `did not answer within ${startTimeoutMs / 1000} s`, this.logTail);
+        throw new ServerStartError(this.command, `did not answer within ${startTimeoutMs / 1000} s`, this.logTail);
       }
       await delay(READY_POLL_MS);
     }
@@ -150,8 +150,9 @@ export class ServerProcess {
 }
 
 export class ServerStartError extends Error {
-  constructor(label: string, problem: string, logTail: string) {
-    super(`${label} ${problem}.${logTail ? `\n--- ${label} log (last lines) ---\n${logTail}` : ' It logged nothing.'}`);
+  constructor({ label, command, args }: ServerCommand, problem: string, logTail: string) {
+    const log = logTail ? `\n--- ${label} log (last lines) ---\n${logTail}` : ' It logged nothing.';
+    super(`${label} ${problem}.\nCommand: ${command} ${args.join(' ')}${log}`);
     this.name = 'ServerStartError';
   }
 }
