@@ -91,6 +91,14 @@ export default defineSuite({
           ],
         },
         {
+          name: 'set object',
+          baseline: 'lru-cache + structuredClone',
+          candidates: [
+            { name: 'cachette', run: (i) => objects.set(keys[i & KEY_MASK]!, objectValue) },
+            { name: 'lru-cache + structuredClone', run: (i) => lruObjects.set(keys[i & KEY_MASK]!, structuredClone(objectValue)) },
+          ],
+        },
+        {
           name: `getMany ${MANY_SIZE} hits`,
           baseline: 'lru-cache',
           candidates: [

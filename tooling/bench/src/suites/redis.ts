@@ -1,0 +1,120 @@
+import { Redis } from 'ioredis';
+import { createClient } from 'redis';
+import { RedisCache } from '@cachette/cache-redis';
+import { RedisClient } from '@cachette/cache-redis/client';
+import { serverSkipReason, startRedis } from '@cachette/test-servers';
+import { defineSuite, type BenchCase, type Candidate } from '../harness';
+
+// A power of two, so candidates pick keys with a mask instead of a division.
+const KEY_COUNT = 1024;
+const KEY_MASK = KEY_COUNT - 1;
+const MANY_SIZE = 100;
+
+const keys = Array.from({ length: KEY_COUNT }, (_, index) => `bench:${index}`);
+const manyKeys = Array.from({ length: KEY_COUNT }, (_, start) => Array.from({ length: MANY_SIZE }, (_, offset) => keys[(start + offset) & KEY_MASK]!));
+const smallValue = 'v'.repeat(100);
+const largeValue = 'L'.repeat(100 * 1024);
+
+/** The same operations on every client, so a case lists candidates by name only. */
+interface Contender {
+  name: string;
+  get(key: string): Promise<unknown>;
+  set(key: string, value: string): Promise<unknown>;
+  getMany(keys: string[]): Promise<unknown>;
+}
+
+function candidates(contenders: readonly Contender[], operation: (contender: Contender) => Candidate['run']): Candidate[] {
+  return contenders.map((contender) => ({ name: contender.name, run: operation(contender) }));
+}
+
+export default defineSuite({
+  description:
+    'Cachette RESP client and RedisCache against ioredis (with and without auto-pipelining) and node-redis, on one local redis-server',
+  async setup() {
+    const skip = await serverSkipReason('redis');
+    if (skip) return { skipped: skip };
+    const server = await startRedis();
+    const client = new RedisClient({ url: server.url });
+    // Keys of the cache are `:1:<key>`; it reads what it wrote, so it gets its own copies of the data.
+    const cache = new RedisCache({ location: server.url });
+    const ioredis = new Redis(server.port, server.host);
+    const ioredisAuto = new Redis({ port: server.port, host: server.host, enableAutoPipelining: true });
+    const nodeRedis = createClient({ url: server.url });
+    await Promise.all([client.connect(), nodeRedis.connect(), ioredis.ping(), ioredisAuto.ping()]);
+
+    const contenders: Contender[] = [
+      { name: 'cachette client', get: (key) => client.get(key), set: (key, value) => client.set(key, value), getMany: (batch) => client.mget(...batch) },
+      {
+        name: 'cachette cache',
+        get: (key) => cache.get(key),
+        set: (key, value) => cache.set(key, value, null),
+        getMany: (batch) => cache.getMany(batch),
+      },
+      { name: 'ioredis', get: (key) => ioredis.getBuffer(key), set: (key, value) => ioredis.set(key, value), getMany: (batch) => ioredis.mgetBuffer(...batch) },
+      {
+        name: 'ioredis auto-pipelining',
+        get: (key) => ioredisAuto.getBuffer(key),
+        set: (key, value) => ioredisAuto.set(key, value),
+        getMany: (batch) => ioredisAuto.mgetBuffer(...batch),
+      },
+      { name: 'node-redis', get: (key) => nodeRedis.get(key), set: (key, value) => nodeRedis.set(key, value), getMany: (batch) => nodeRedis.mGet(batch) },
+    ];
+
+    const fill = async (value: string): Promise<void> => {
+      for (const key of keys) {
+        await client.set(key, value);
+        await cache.set(key, value, null);
+      }
+    };
+    await fill(smallValue);
+
+    const get = (contender: Contender): Candidate['run'] => (i) => contender.get(keys[i & KEY_MASK]!);
+    const set = (contender: Contender): Candidate['run'] => (i) => contender.set(keys[i & KEY_MASK]!, smallValue);
+    const cases: BenchCase[] = [
+      { name: 'GET 100 B, one at a time', baseline: 'ioredis', target: { candidate: 'cachette client', minRatio: 1 }, candidates: candidates(contenders, get) },
+      { name: 'SET 100 B, one at a time', baseline: 'ioredis', target: { candidate: 'cachette client', minRatio: 1 }, candidates: candidates(contenders, set) },
+      {
+        name: 'GET 100 B, 50 in flight',
+        baseline: 'ioredis auto-pipelining',
+        concurrency: 50,
+        target: { candidate: 'cachette client', minRatio: 1.2 },
+        candidates: candidates(contenders, get),
+      },
+      {
+        name: 'SET 100 B, 50 in flight',
+        baseline: 'ioredis auto-pipelining',
+        concurrency: 50,
+        target: { candidate: 'cachette client', minRatio: 1.2 },
+        candidates: candidates(contenders, set),
+      },
+      {
+        name: 'getMany / MGET of 100 keys',
+        baseline: 'node-redis',
+        target: { candidate: 'cachette cache', minRatio: 1.5 },
+        candidates: candidates(contenders, (contender) => (i) => contender.getMany(manyKeys[i & KEY_MASK]!)),
+      },
+      {
+        name: 'GET 100 KB, one at a time',
+        baseline: 'ioredis',
+        target: { candidate: 'cachette client', minRatio: 1 },
+        candidates: candidates(contenders, (contender) => (i) => contender.get(`large:${i & 15}`)),
+      },
+    ];
+    for (let i = 0; i < 16; i++) {
+      await client.set(`large:${i}`, largeValue);
+      await cache.set(`large:${i}`, largeValue, null);
+    }
+
+    return {
+      cases,
+      async teardown() {
+        ioredis.disconnect();
+        ioredisAuto.disconnect();
+        await nodeRedis.quit();
+        await client.close();
+        await cache.close();
+        await server.stop();
+      },
+    };
+  },
+});
