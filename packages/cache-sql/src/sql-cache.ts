@@ -1,7 +1,6 @@
 import {
   BaseCache,
   CacheConnectionError,
-  InvalidCacheKey,
   MISSING,
   incrementedValue,
   nowInSeconds,
@@ -18,11 +17,10 @@ import { isConnectionFailure } from './connection-errors';
 import { databaseConnection, type DatabaseConnection } from './connection';
 import { KEY, VALUE, checkTableName, type DialectName, type QueryResult, type SqlDriver } from './dialects/dialect';
 import { CacheStatements, KEYS_PER_STATEMENT } from './statements';
+import { storedKey } from './stored-key';
 import { decodeValue, encodeValue } from './value-encoding';
 
 export const DEFAULT_TABLE = 'cachette_cache';
-/** The `cache_key` column is varchar(255), as in Django's table. */
-export const MAX_KEY_LENGTH = 255;
 
 export interface SqlCacheOptions extends CullingOptions {
   /** The cache table. Default `cachette_cache`. */
@@ -112,13 +110,6 @@ export class SqlCache extends BaseCache {
     return this.connection.dialect.name;
   }
 
-  override validateKey(key: string): void {
-    super.validateKey(key);
-    if (key.length > MAX_KEY_LENGTH && [...key].length > MAX_KEY_LENGTH) {
-      throw new InvalidCacheKey(`Cache key '${key}' is longer than ${MAX_KEY_LENGTH} characters, the size of the ${KEY} column`);
-    }
-  }
-
   // ---- primitives ----------------------------------------------------------------------------
 
   protected async getItem(key: string): Promise<unknown> {
@@ -131,11 +122,12 @@ export class SqlCache extends BaseCache {
     const found = new Map<string, unknown>();
     for (const batch of chunks(keys)) {
       const now = this.timestamp(nowInSeconds());
-      const { rows } = await this.query(this.statements.selectMany(batch.length), [now, ...batch]);
+      const madeKeys = new Map(batch.map((key) => [storedKey(key), key]));
+      const { rows } = await this.query(this.statements.selectMany(madeKeys.size), [now, ...madeKeys.keys()]);
       const expired: string[] = [];
       for (const row of rows) {
         const key = String(row[KEY]);
-        if (Number(row.live)) found.set(key, decodeValue(row[VALUE], this.serializer));
+        if (Number(row.live)) found.set(madeKeys.get(key) ?? key, decodeValue(row[VALUE], this.serializer));
         else expired.push(key);
       }
       if (expired.length > 0) await this.query(this.statements.deleteExpired(expired.length), [...expired, now]);
@@ -144,7 +136,7 @@ export class SqlCache extends BaseCache {
   }
 
   protected override async hasItem(key: string): Promise<boolean> {
-    const { rows } = await this.query(this.statements.has, [key, this.timestamp(nowInSeconds())]);
+    const { rows } = await this.query(this.statements.has, [storedKey(key), this.timestamp(nowInSeconds())]);
     return rows.length > 0;
   }
 
@@ -156,7 +148,7 @@ export class SqlCache extends BaseCache {
   protected override async setManyItems(entries: ReadonlyArray<readonly [string, unknown]>, expiry: number | null): Promise<string[]> {
     const expires = this.expires(expiry);
     // Later entries win, as they would with one set after another; one statement cannot name a key twice.
-    const rows = new Map(entries.map(([key, value]) => [key, encodeValue(value, this.serializer)]));
+    const rows = new Map(entries.map(([key, value]) => [storedKey(key), encodeValue(value, this.serializer)]));
     await this.cullIfFull();
     for (const batch of chunks([...rows])) {
       await this.query(
@@ -168,7 +160,7 @@ export class SqlCache extends BaseCache {
   }
 
   protected async addItem(key: string, value: unknown, expiry: number | null): Promise<boolean> {
-    const row = { key, value: encodeValue(value, this.serializer), expires: this.expires(expiry), now: this.timestamp(nowInSeconds()) };
+    const row = { key: storedKey(key), value: encodeValue(value, this.serializer), expires: this.expires(expiry), now: this.timestamp(nowInSeconds()) };
     await this.cullIfFull();
     let result: QueryResult | undefined;
     for (const { sql, params } of this.connection.dialect.addStatements(this.table, row)) result = await this.query(sql, params);
@@ -177,17 +169,17 @@ export class SqlCache extends BaseCache {
 
   /** Only a live row is touched: unlike Django's database backend, an expired key stays expired. */
   protected async touchItem(key: string, expiry: number | null): Promise<boolean> {
-    const { rowCount } = await this.query(this.statements.touch, [this.expires(expiry), key, this.timestamp(nowInSeconds())]);
+    const { rowCount } = await this.query(this.statements.touch, [this.expires(expiry), storedKey(key), this.timestamp(nowInSeconds())]);
     return rowCount > 0;
   }
 
   protected async deleteItem(key: string): Promise<boolean> {
-    const { rowCount } = await this.query(this.statements.deleteMany(1), [key]);
+    const { rowCount } = await this.query(this.statements.deleteMany(1), [storedKey(key)]);
     return rowCount > 0;
   }
 
   protected override async deleteManyItems(keys: readonly string[]): Promise<void> {
-    for (const batch of chunks(keys)) await this.query(this.statements.deleteMany(batch.length), batch);
+    for (const batch of chunks(keys.map(storedKey))) await this.query(this.statements.deleteMany(batch.length), batch);
   }
 
   /**
@@ -195,12 +187,13 @@ export class SqlCache extends BaseCache {
    * missing key from a value that is not an integer (or a result out of the safe range).
    */
   protected async incrItem(key: string, delta: number): Promise<number | Missing> {
+    const stored = storedKey(key);
     for (;;) {
       const now = this.timestamp(nowInSeconds());
-      const result = await this.query(this.statements.incr, [delta, key, now, delta, Number.MIN_SAFE_INTEGER, Number.MAX_SAFE_INTEGER]);
+      const result = await this.query(this.statements.incr, [delta, stored, now, delta, Number.MIN_SAFE_INTEGER, Number.MAX_SAFE_INTEGER]);
       const incremented = this.connection.dialect.incrementResult(result);
       if (incremented !== undefined) return incremented;
-      const { rows } = await this.query(this.statements.readForIncr, [now, key]);
+      const { rows } = await this.query(this.statements.readForIncr, [now, stored]);
       const row = rows[0];
       if (!row || !Number(row.live)) return MISSING;
       // Throws NonNumericValueError; if it does not, another client stored an integer meanwhile: try again.

@@ -19,9 +19,11 @@ export const mysqlDialect: Dialect = {
   formatTimestamp: formatUtcTimestamp,
   createTableSql(table, { ifNotExists }) {
     // MySQL has no CREATE INDEX IF NOT EXISTS: the index is part of the one CREATE TABLE.
+    // utf8mb4 holds any key; the binary collation keeps keys case-sensitive, as they are everywhere else.
     const ifAbsent = ifNotExists ? 'IF NOT EXISTS ' : '';
     const index = `,\n    INDEX ${quoteName(expiresIndexName(table))} (${expires})`;
-    return [`CREATE TABLE ${ifAbsent}${quoteName(table)} ${tableDefinition(quoteName, { value: 'longtext', expires: 'datetime(6)' })}${index}\n);`];
+    const columns = tableDefinition(quoteName, { value: 'longtext', expires: 'datetime(6)' });
+    return [`CREATE TABLE ${ifAbsent}${quoteName(table)} ${columns}${index}\n) DEFAULT CHARACTER SET utf8mb4 COLLATE utf8mb4_bin;`];
   },
   tableExistsSql: 'SELECT 1 AS found FROM information_schema.tables WHERE table_schema = DATABASE() AND table_name = ?',
   upsertSql: (table, rowCount) =>
@@ -40,8 +42,9 @@ export const mysqlDialect: Dialect = {
   incrSql(table) {
     const isInteger = `LEFT(${value}, ${INTEGER_MARKER.length}) = '${INTEGER_MARKER}'`;
     const current = `CAST(SUBSTRING(${value}, ${INTEGER_MARKER.length + 1}) AS SIGNED)`;
+    // LAST_INSERT_ID(expr) answers BIGINT UNSIGNED: the CAST brings negative results back.
     return (
-      `UPDATE ${quoteName(table)} SET ${value} = CONCAT('${INTEGER_MARKER}', LAST_INSERT_ID(${current} + ?)) ` +
+      `UPDATE ${quoteName(table)} SET ${value} = CONCAT('${INTEGER_MARKER}', CAST(LAST_INSERT_ID(${current} + ?) AS SIGNED)) ` +
       `WHERE ${key} = ? AND ${expires} > ? AND ${isInteger} AND CASE WHEN ${isInteger} THEN ${current} END + ? BETWEEN ? AND ?`
     );
   },

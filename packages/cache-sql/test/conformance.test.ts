@@ -1,0 +1,69 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { registerConformanceSuite, type Capabilities } from '@cachette/cache-conformance';
+import type { CacheParams } from '@cachette/cache-core';
+import { serverSkipReason, startMariaDb, startPostgres, type TestServer } from '@cachette/test-servers';
+import { SqlCache, type SqlCacheOptions } from '../src/index';
+
+const api = { describe, it, expect, beforeEach, afterEach, beforeAll, afterAll };
+
+const capabilities: Partial<Capabilities> = {
+  // incr is one UPDATE, atomic in every database.
+  atomicIncr: true,
+  // Django's database culling: expired rows, then the smallest keys, when the count exceeds the maximum.
+  culling: { afterCull: 29, afterZeroCull: 18 },
+  touchRevivesExpired: false,
+  timeoutGranularity: 1,
+  values: 'v8',
+};
+
+// Django's test table name has spaces, to prove that names are quoted.
+const TABLE = 'test cache table';
+
+/** Every cache of one suite shares one table, as Django's test aliases share one LOCATION. */
+function sqlCache(params: CacheParams, location: string | undefined, extra: SqlCacheOptions = {}): SqlCache {
+  return new SqlCache({ ...params, location, options: { ...params.options, table: TABLE, ...extra } });
+}
+
+describe('SQLite file database', () => {
+  const directory = mkdtempSync(join(tmpdir(), 'cachette-sql-conformance-'));
+  afterAll(() => rmSync(directory, { recursive: true, force: true }));
+  registerConformanceSuite(api, {
+    name: 'sqlite file',
+    createCache: (params) => sqlCache(params, `sqlite://${join(directory, 'cache.db')}`),
+    capabilities,
+  });
+});
+
+describe('SQLite in-memory database', () => {
+  // One in-memory database exists per connection: the caches share the application's handle.
+  const database = new Database(':memory:');
+  afterAll(() => database.close());
+  registerConformanceSuite(api, {
+    name: 'sqlite memory',
+    createCache: (params) => sqlCache(params, undefined, { client: database }),
+    capabilities,
+  });
+});
+
+for (const [kind, start] of [
+  ['postgres', startPostgres],
+  ['mariadb', startMariaDb],
+] as const) {
+  const skip = await serverSkipReason(kind);
+  describe.skipIf(skip)(`${kind}${skip ? ` (skipped: ${skip})` : ''}`, () => {
+    let server: TestServer;
+    beforeAll(async () => {
+      server = await start();
+    });
+    afterAll(() => server?.stop());
+    registerConformanceSuite(api, {
+      name: kind,
+      createCache: (params) => sqlCache(params, server.url, { poolSize: 2 }),
+      capabilities,
+    });
+  });
+}
