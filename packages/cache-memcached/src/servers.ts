@@ -114,7 +114,7 @@ export class ServerPool<R extends ConnectionRequest> {
 
   /** The server for `key`, or a `CacheConnectionError` when every server is out of service. */
   nodeFor(key: string): ServerNode<R> {
-    if (Date.now() >= this.nextRetryAt) this.readmitServers();
+    if (this.nextRetryAt !== Infinity && Date.now() >= this.nextRetryAt) this.readmitServers();
     const { inService } = this;
     if (inService.length === 1) return inService[0]!;
     const owner = this.ring.ownerOfHash(ketamaHash(key));
@@ -124,6 +124,7 @@ export class ServerPool<R extends ConnectionRequest> {
 
   /** Keys grouped by the server that holds them, in first-seen order. */
   groupByNode(keys: readonly string[]): Map<ServerNode<R>, string[]> {
+    if (this.nodes.length === 1) return new Map([[this.nodeFor(keys[0] ?? ''), [...keys]]]);
     const groups = new Map<ServerNode<R>, string[]>();
     for (const key of keys) {
       const node = this.nodeFor(key);
