@@ -45,7 +45,7 @@ function localBinaryMissing(kind: ServerKind): string | undefined {
     case 'memcached':
       return memcachedBinary() ? undefined : 'memcached not found on PATH';
     case 'postgres':
-      if (!postgresBinaries()) return 'PostgreSQL (initdb, postgres, pg_isready) not found on PATH or in /usr/lib/postgresql/*/bin';
+      if (!postgresBinaries()) return 'PostgreSQL (initdb, postgres) not found on PATH or in /usr/lib/postgresql/*/bin';
       return runningAsRoot() && !postgresUser() ? 'running as root and there is no `postgres` user to run PostgreSQL as' : undefined;
     case 'mariadb':
       return mariaDbBinaries() ? undefined : 'mariadbd/mysqld and mariadb-install-db/mysql_install_db not found on PATH';

@@ -48,7 +48,6 @@ export const saslPluginsInstalled = once(() =>
 export interface PostgresBinaries {
   initdb: string;
   postgres: string;
-  pgIsready: string;
 }
 
 /** PATH first (a distribution that links them there), then Debian's versioned directories. */
@@ -58,8 +57,7 @@ export const postgresBinaries = once((): PostgresBinaries | undefined => {
   if (!initdb) return undefined;
   const binDir = join(initdb, '..');
   const postgres = findExecutable(['postgres'], [binDir]);
-  const pgIsready = findExecutable(['pg_isready'], [binDir]);
-  return postgres && pgIsready ? { initdb, postgres, pgIsready } : undefined;
+  return postgres ? { initdb, postgres } : undefined;
 });
 
 export interface MariaDbBinaries {

@@ -1,5 +1,6 @@
 import { join } from 'node:path';
 import { postgresBinaries, postgresUser } from './binaries.js';
+import { exchange, type ProbeTarget } from './probe.js';
 import { inTempDir, removeTempDir, startOnFreePorts } from './process.js';
 import { envUrlServer, localServer, stripControl } from './server.js';
 import { startFromBestSource } from './start.js';
@@ -8,16 +9,27 @@ import type { ControllableServer, Endpoint, TestServer } from './types.js';
 
 const postgresUrl = ({ host, port }: Endpoint): string => `postgres://postgres@${host}:${port}/postgres`;
 
-/** pg_isready tells "accepting connections" apart from "starting up"; a bare TCP connect cannot. */
-async function postgresAnswers({ host, port }: Endpoint): Promise<boolean> {
-  const pgIsready = postgresBinaries()?.pgIsready;
-  if (!pgIsready) return false;
-  try {
-    await runCommand(pgIsready, ['-q', '-h', host, '-p', String(port), '-U', 'postgres', '-t', '2'], { timeoutMs: 5_000 });
-    return true;
-  } catch {
-    return false;
-  }
+const PROTOCOL_3_0 = 196_608;
+
+/** A v3 StartupMessage for user and database `postgres`. */
+const STARTUP_MESSAGE = ((): Buffer => {
+  const parameters = Buffer.from('user\0postgres\0database\0postgres\0\0');
+  const header = Buffer.alloc(8);
+  header.writeInt32BE(header.length + parameters.length, 0);
+  header.writeInt32BE(PROTOCOL_3_0, 4);
+  return Buffer.concat([header, parameters]);
+})();
+
+/** A whole first message: type byte, then a length that counts itself. */
+const isWholeMessage = (reply: Buffer): boolean => reply.length >= 5 && reply.length >= 1 + reply.readInt32BE(1);
+
+/**
+ * Logging in tells "accepting connections" apart from "starting up" (an 'E' error), which a bare
+ * TCP connect cannot: the server answers with an authentication message ('R'), as pg_isready checks.
+ */
+async function postgresAnswers(target: ProbeTarget): Promise<boolean> {
+  const reply = await exchange(target, STARTUP_MESSAGE, isWholeMessage);
+  return reply?.toString('latin1', 0, 1) === 'R';
 }
 
 export async function startPostgres(): Promise<TestServer> {
@@ -29,8 +41,7 @@ export async function startPostgres(): Promise<TestServer> {
       environment: { POSTGRES_HOST_AUTH_METHOD: 'trust' },
       command: ['postgres', ...speedArgs()],
       address: (endpoint) => ({ ...endpoint, url: postgresUrl(endpoint) }),
-      // Without a local pg_isready, "the port answers" (the container's wait strategy) must do.
-      isReady: async (endpoint) => (postgresBinaries() ? postgresAnswers(endpoint) : true),
+      isReady: postgresAnswers,
     },
     startLocal: startLocalPostgres,
   });
@@ -59,7 +70,7 @@ async function startLocalPostgres(): Promise<ControllableServer> {
       env,
       user,
       stopSignal: 'SIGINT', // "fast" shutdown: SIGTERM would wait for every client to leave
-      isReady: () => postgresAnswers({ host: '127.0.0.1', port }),
+      isReady: () => postgresAnswers({ port }),
     }));
     const endpoint = { host: '127.0.0.1', port: ports[0] ?? 0 };
     return localServer('postgres', { ...endpoint, url: postgresUrl(endpoint) }, server, () => removeTempDir(dir));
