@@ -21,6 +21,7 @@ import { storedKey } from './stored-key';
 import { decodeValue, encodeValue } from './value-encoding';
 
 export const DEFAULT_TABLE = 'cachette_cache';
+const POSTGRES_UNIQUE_VIOLATION = '23505';
 
 export interface SqlCacheOptions extends CullingOptions {
   /** The cache table. Default `cachette_cache`. */
@@ -51,6 +52,20 @@ function positiveNumber(name: string, value: unknown, fallback: number): number 
   if (value === undefined) return fallback;
   if (typeof value !== 'number' || !(value > 0)) throw new TypeError(`Cache option ${name} must be a positive number; got ${String(value)}`);
   return value;
+}
+
+/** The table and database a cache's parameters name, checked, without connecting. */
+export function cacheTableOf(params: SqlCacheParams): { table: string; connection: DatabaseConnection } {
+  const options = params.options ?? {};
+  const connection = databaseConnection({
+    location: params.location,
+    client: options.client,
+    dialect: options.dialect,
+    poolSize: positiveNumber('poolSize', options.poolSize, 10),
+    connectTimeoutSeconds: positiveNumber('connectTimeout', options.connectTimeout, 10),
+    queryTimeoutSeconds: positiveNumber('queryTimeout', options.queryTimeout, 30),
+  });
+  return { table: checkTableName(options.table ?? DEFAULT_TABLE), connection };
 }
 
 function chunks<T>(items: readonly T[]): T[][] {
@@ -90,15 +105,7 @@ export class SqlCache extends BaseCache {
   constructor(params: SqlCacheParams = {}) {
     super(params);
     const options = params.options ?? {};
-    this.table = checkTableName(options.table ?? DEFAULT_TABLE);
-    this.connection = databaseConnection({
-      location: params.location,
-      client: options.client,
-      dialect: options.dialect,
-      poolSize: positiveNumber('poolSize', options.poolSize, 10),
-      connectTimeoutSeconds: positiveNumber('connectTimeout', options.connectTimeout, 10),
-      queryTimeoutSeconds: positiveNumber('queryTimeout', options.queryTimeout, 30),
-    });
+    ({ table: this.table, connection: this.connection } = cacheTableOf(params));
     this.statements = new CacheStatements(this.connection.dialect, this.table);
     this.serializer = resolveSerializer(options.serializer);
     ({ maxEntries: this.maxEntries, cullFrequency: this.cullFrequency } = readCullingOptions(options));
@@ -276,12 +283,10 @@ export class SqlCache extends BaseCache {
 
 /** `CREATE TABLE IF NOT EXISTS` and its index: safe when several processes start at once. */
 export async function createMissingTable(driver: SqlDriver, connection: DatabaseConnection, table: string): Promise<void> {
-  for (const sql of connection.dialect.createTableSql(table, { ifNotExists: true })) {
-    try {
-      await driver.query(sql);
-    } catch (error) {
-      // PostgreSQL: two concurrent CREATE … IF NOT EXISTS can still collide on the catalog.
-      if ((error as { code?: string }).code !== '23505') throw error;
-    }
+  try {
+    await driver.executeScript(connection.dialect.createTableSql(table, { ifNotExists: true }));
+  } catch (error) {
+    // PostgreSQL: two concurrent CREATE … IF NOT EXISTS can still collide in the catalog; the other one created it.
+    if ((error as { code?: string }).code !== POSTGRES_UNIQUE_VIOLATION) throw error;
   }
 }

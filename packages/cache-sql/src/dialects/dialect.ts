@@ -10,6 +10,8 @@ export interface QueryResult {
 /** A connection (pool) to one database, as the cache uses it. Statements use `?` placeholders. */
 export interface SqlDriver {
   query(sql: string, params?: readonly unknown[]): Promise<QueryResult>;
+  /** Runs statements without parameters in one transaction where the database allows DDL in one. */
+  executeScript(statements: readonly string[]): Promise<void>;
   /** Releases the pool, unless it was the application's own client. */
   close(): Promise<void>;
 }

@@ -22,6 +22,10 @@ export function mysqlDriver(client: PromiseQueryable, queryTimeoutSeconds: numbe
       const [result] = await client.query({ sql, values: params as unknown[], timeout: queryTimeoutSeconds * 1000 });
       return toQueryResult(result);
     },
+    async executeScript(statements) {
+      // DDL commits implicitly in MySQL: one statement after another.
+      for (const sql of statements) await client.query({ sql, timeout: queryTimeoutSeconds * 1000 });
+    },
     close,
   };
 }

@@ -12,6 +12,10 @@ export function postgresDriver(client: Queryable, close: () => Promise<void>): S
       const result = await client.query(postgresDialect.toDriverSql(sql), params as unknown[]);
       return { rows: result.rows as Record<string, unknown>[], rowCount: result.rowCount ?? 0 };
     },
+    async executeScript(statements) {
+      // Several statements in one parameterless query run in one implicit transaction.
+      await client.query(statements.join('\n'));
+    },
     close,
   };
 }

@@ -29,6 +29,11 @@ export function sqliteDriver(database: Database, ownsDatabase: boolean): SqlDriv
       }
       return { rows: [], rowCount: statement.run(...params).changes };
     },
+    async executeScript(statements) {
+      database.transaction(() => {
+        for (const sql of statements) database.prepare(sql).run();
+      })();
+    },
     async close() {
       if (ownsDatabase && database.open) database.close();
     },
