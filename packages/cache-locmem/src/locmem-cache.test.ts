@@ -166,6 +166,19 @@ describe('LocMemCache expiry', () => {
     expect(await cache.get('forever')).toBe('lived');
   });
 
+  // lru-cache caches its clock and captures `performance` at import, so fake clocks miss it
+  // (isaacs/node-lru-cache#345, #349); here every operation reads the global Date.now().
+  it('follows a fake clock set after import, without any timer running', async () => {
+    vi.useFakeTimers({ now: 1_700_000_000_000 });
+    const cache = newCache();
+    await cache.set('key', 'value', 60);
+    expect(await cache.get('key')).toBe('value');
+    vi.setSystemTime(1_700_000_059_000);
+    expect(await cache.get('key')).toBe('value');
+    vi.setSystemTime(1_700_000_060_000);
+    expect(await cache.get('key')).toBeUndefined();
+  });
+
   it('returns false from touch on an expired key and does not revive it', async () => {
     vi.useFakeTimers({ now: 1_700_000_000_000 });
     const cache = newCache();
