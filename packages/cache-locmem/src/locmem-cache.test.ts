@@ -382,5 +382,6 @@ describe('LocMemCache configuration', () => {
   it('rejects invalid options with a TypeError', () => {
     expect(() => new LocMemCache({ options: { maxEntries: 'many' } })).toThrow(TypeError);
     expect(() => new LocMemCache({ options: { serializer: 'xml' } })).toThrow(TypeError);
+    expect(() => new LocMemCache({ location: ['a', 'b'] })).toThrow(/location is the name of its store/);
   });
 });

@@ -31,6 +31,12 @@ function isCopy(stored: unknown): stored is object {
   return typeof stored === 'object' && stored !== null;
 }
 
+function storeName(location: unknown): string {
+  if (location === undefined) return '';
+  if (typeof location === 'string') return location;
+  throw new TypeError(`A LocMemCache location is the name of its store, a string; got ${Array.isArray(location) ? 'an array' : typeof location}`);
+}
+
 function storedExpiry(timeout: number | null): number {
   return timeout === null ? NEVER : timeout;
 }
@@ -60,7 +66,7 @@ export class LocMemCache extends BaseCache {
     super(params);
     const options = (params.options ?? {}) as LocMemOptions;
     const { maxEntries, cullFrequency } = readCullingOptions(options);
-    this.location = typeof params.location === 'string' ? params.location : (params.location?.[0] ?? '');
+    this.location = storeName(params.location);
     this.maxEntries = maxEntries;
     this.cullFrequency = cullFrequency;
     this.serializer = resolveSerializer(options.serializer);
