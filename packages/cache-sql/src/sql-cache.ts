@@ -1,6 +1,7 @@
 import {
   BaseCache,
   CacheConnectionError,
+  CacheError,
   MISSING,
   incrementedValue,
   nowInSeconds,
@@ -259,7 +260,13 @@ export class SqlCache extends BaseCache {
   }
 
   private async openDriver(): Promise<SqlDriver> {
-    const driver = this.connection.open();
+    let driver: SqlDriver;
+    try {
+      driver = this.connection.open();
+    } catch (error) {
+      // A missing driver package is a configuration error; any other failure to open is a connection failure.
+      throw error instanceof CacheError ? error : this.connectionError(error);
+    }
     if (this.createTable) {
       try {
         await createMissingTable(driver, this.connection, this.table);
@@ -272,10 +279,12 @@ export class SqlCache extends BaseCache {
   }
 
   private rethrow(error: unknown): never {
-    if (error instanceof CacheConnectionError || !isConnectionFailure(error)) throw error;
-    const { title } = this.connection.dialect;
-    throw new CacheConnectionError(
-      `Cannot reach the ${title} database of cache table '${this.table}' (${this.connection.description}): ${(error as Error).message}`,
+    throw error instanceof CacheError || !isConnectionFailure(error) ? error : this.connectionError(error);
+  }
+
+  private connectionError(error: unknown): CacheConnectionError {
+    return new CacheConnectionError(
+      `Cannot reach the ${this.connection.dialect.title} database of cache table '${this.table}' (${this.connection.description}): ${(error as Error).message}`,
       { cause: error },
     );
   }

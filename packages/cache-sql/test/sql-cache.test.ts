@@ -1,0 +1,252 @@
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { CacheConnectionError, NonNumericValueError, v8Serializer } from '@cachette/cache-core';
+import { startFaultProxy } from '@cachette/test-servers';
+import { SqlCache, type SqlCacheParams } from '../src/index';
+import { DATABASE_TARGETS, type TestDatabase } from './databases';
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+for (const target of DATABASE_TARGETS) {
+  describe.skipIf(target.skip)(`SqlCache on ${target.name}${target.skip ? ` (skipped: ${target.skip})` : ''}`, () => {
+    let database: TestDatabase;
+    let tableNumber = 0;
+    let table: string;
+    const caches: SqlCache[] = [];
+
+    beforeAll(async () => {
+      database = await target.start();
+    });
+    afterAll(() => database?.stop());
+    afterEach(async () => {
+      await Promise.all(caches.splice(0).map((cache) => cache.close()));
+    });
+
+    /** A cache on a table of its own test (created on first use), on a pool or client of its own. */
+    function newCache(params: SqlCacheParams = {}): SqlCache {
+      const cache = new SqlCache({ location: database.url, ...params, options: { table, poolSize: 2, ...params.options } });
+      caches.push(cache);
+      return cache;
+    }
+
+    function countingCache(params: SqlCacheParams = {}): { cache: SqlCache; statements: { count: number } } {
+      const { client, statements } = database.countingClient();
+      const cache = newCache({ ...params, location: undefined, options: { ...params.options, client } });
+      return { cache, statements };
+    }
+
+    async function statementsOf(statements: { count: number }, operation: () => Promise<unknown>): Promise<number> {
+      const before = statements.count;
+      await operation();
+      return statements.count - before;
+    }
+
+    // Each test gets a table of its own, so no test sees another's rows.
+    const freshTable = (): string => {
+      table = `cache test ${++tableNumber}`;
+      return table;
+    };
+
+    it('two concurrent adds of one key, from separate connections: exactly one wins, also over an expired row', async () => {
+      freshTable();
+      const [first, second] = [newCache(), newCache()];
+      await first.set('warm-up', 1);
+      for (let round = 0; round < 15; round++) {
+        if (round % 3 === 0) await first.set(`key${round}`, 'expired', -1);
+        const results = await Promise.all([first.add(`key${round}`, 'first'), second.add(`key${round}`, 'second')]);
+        expect(results.filter(Boolean).length).toBe(1);
+        expect(await first.get(`key${round}`)).toBe(results[0] ? 'first' : 'second');
+      }
+    });
+
+    it("keeps Django's table layout: the columns, the index on expires, base64 values and int: counters", async () => {
+      freshTable();
+      const cache = newCache();
+      await cache.set('text', 'hello');
+      await cache.set('counter', 41);
+      const { rows } = await database.raw(`SELECT ${quoteColumn('value')} AS v FROM ${quoteTable(table)} ORDER BY ${quoteColumn('cache_key')}`);
+      expect(rows.map((row) => row.v)).toEqual(['int:41', v8Serializer.serialize('hello').toString('base64')]);
+      expect(await columnsOf(table)).toEqual(['cache_key', 'value', 'expires']);
+      expect(await hasExpiresIndex(table)).toBe(true);
+    });
+
+    it('one statement for getMany, deleteMany, has, touch and incr; two for getMany when a row expired', async () => {
+      freshTable();
+      const { cache, statements } = countingCache();
+      await cache.setMany({ a: 1, b: 2, c: 3 });
+      expect(await statementsOf(statements, () => cache.getMany(['a', 'b', 'c', 'missing']))).toBe(1);
+      expect(await statementsOf(statements, () => cache.hasKey('a'))).toBe(1);
+      expect(await statementsOf(statements, () => cache.touch('a', 100))).toBe(1);
+      expect(await statementsOf(statements, () => cache.incr('a', 2))).toBe(1);
+      expect(await statementsOf(statements, () => cache.deleteMany(['a', 'b']))).toBe(1);
+      await cache.set('old', 1, -1);
+      expect(await statementsOf(statements, () => cache.getMany(['c', 'old']))).toBe(2);
+      expect(await statementsOf(statements, () => cache.getMany(['c', 'old']))).toBe(1);
+    });
+
+    it('set is a culling check and one upsert; setMany too, whatever the number of keys', async () => {
+      freshTable();
+      const { cache, statements } = countingCache();
+      await cache.hasKey('creates the table');
+      expect(await statementsOf(statements, () => cache.set('a', 1))).toBe(2);
+      expect(await statementsOf(statements, () => cache.set('a', 2))).toBe(2);
+      expect(await statementsOf(statements, () => cache.setMany({ a: 3, b: 4, c: 5 }))).toBe(2);
+      expect(await cache.getMany(['a', 'b', 'c'])).toEqual(new Map([['a', 3], ['b', 4], ['c', 5]]));
+    });
+
+    it('removes expired rows when reading them', async () => {
+      freshTable();
+      const cache = newCache();
+      await cache.set('short', 'value', 0.3);
+      await cache.set('long', 'value', 100);
+      await sleep(600);
+      expect(await cache.get('short')).toBe(undefined);
+      const { rows } = await database.raw(`SELECT ${quoteColumn('cache_key')} AS k FROM ${quoteTable(table)}`);
+      expect(rows.map((row) => row.k)).toEqual([':1:long']);
+    });
+
+    it("culls as Django's database backend: expired rows first, then the smallest keys", async () => {
+      freshTable();
+      const cache = newCache({ options: { maxEntries: 4, cullFrequency: 2 } });
+      await cache.set('x1', 'soon gone', 0.3);
+      for (const key of ['x2', 'x3', 'x4', 'x5']) await cache.set(key, 'value');
+      await sleep(600);
+      // 5 rows > 4: the expired x1 goes, which is enough.
+      await cache.set('x6', 'value');
+      expect([...(await cache.getMany(['x1', 'x2', 'x3', 'x4', 'x5', 'x6'])).keys()]).toEqual(['x2', 'x3', 'x4', 'x5', 'x6']);
+      // 5 live rows > 4: 5 // 2 = 2 smallest keys go.
+      await cache.set('x7', 'value');
+      expect([...(await cache.getMany(['x2', 'x3', 'x4', 'x5', 'x6', 'x7'])).keys()]).toEqual(['x4', 'x5', 'x6', 'x7']);
+    });
+
+    it('incr stops at the safe integer range with NonNumericValueError and keeps the value', async () => {
+      freshTable();
+      const cache = newCache();
+      await cache.set('big', Number.MAX_SAFE_INTEGER - 1);
+      expect(await cache.incr('big')).toBe(Number.MAX_SAFE_INTEGER);
+      await expect(cache.incr('big')).rejects.toBeInstanceOf(NonNumericValueError);
+      expect(await cache.get('big')).toBe(Number.MAX_SAFE_INTEGER);
+      await cache.set('small', Number.MIN_SAFE_INTEGER);
+      await expect(cache.decr('small')).rejects.toBeInstanceOf(NonNumericValueError);
+    });
+
+    it('keys are data: quotes and SQL in keys round-trip, case and length are kept apart', async () => {
+      freshTable();
+      const cache = newCache();
+      const tricky = ["'; DROP TABLE x; --", 'Key', 'key', 'quote " and `tick`', '清 ünïcödé', 'a'.repeat(200) + 'x'.repeat(100), 'a'.repeat(200) + 'y'.repeat(100)];
+      await cache.setMany(Object.fromEntries(tricky.map((key, index) => [key, index])));
+      expect(await cache.getMany(tricky)).toEqual(new Map(tricky.map((key, index) => [key, index])));
+      expect(await cache.incr(tricky[5]!)).toBe(6);
+      expect(await cache.delete(tricky[6]!)).toBe(true);
+      expect(await cache.hasKey(tricky[6]!)).toBe(false);
+      expect(await cache.hasKey(tricky[5]!)).toBe(true);
+    });
+
+    it('close() releases the pool it opened and leaves an application client open', async () => {
+      freshTable();
+      const { cache } = countingCache();
+      await cache.set('a', 1);
+      await cache.close();
+      const { rows } = await database.raw(`SELECT COUNT(*) AS n FROM ${quoteTable(table)}`);
+      expect(Number(rows[0]!.n)).toBe(1);
+      // The same application client still works for a new cache.
+      const own = newCache();
+      expect(await own.get('a')).toBe(1);
+      await own.close();
+      expect(await own.get('a')).toBe(1);
+    });
+
+    it('with createTable false, a missing table rejects until it is created', async () => {
+      freshTable();
+      const cache = newCache({ options: { createTable: false } });
+      await expect(cache.get('a')).rejects.toThrow();
+      await newCache().set('a', 1);
+      expect(await cache.get('a')).toBe(1);
+    });
+
+    // SQLite has no server to stall.
+    if (target.name !== 'sqlite') it('a stalled server makes operations fail after queryTimeout instead of hanging, then recovers', async () => {
+      freshTable();
+      const url = new URL(database.url);
+      const proxy = await startFaultProxy({ host: url.hostname, port: Number(url.port) });
+      try {
+        url.port = String(proxy.port);
+        const cache = newCache({ location: url.toString(), options: { queryTimeout: 1, connectTimeout: 2 } });
+        await cache.set('a', 1);
+        proxy.pause();
+        const started = Date.now();
+        await expect(cache.get('a')).rejects.toBeInstanceOf(CacheConnectionError);
+        expect(Date.now() - started).toBeLessThan(20_000);
+        proxy.resume();
+        expect(await cache.get('a')).toBe(1);
+      } finally {
+        await proxy.close();
+      }
+    });
+
+    function quoteTable(name: string): string {
+      return target.name === 'mariadb' ? `\`${name}\`` : `"${name}"`;
+    }
+
+    function quoteColumn(name: string): string {
+      return quoteTable(name);
+    }
+
+    async function columnsOf(name: string): Promise<string[]> {
+      if (target.name === 'sqlite') return (await database.raw(`SELECT name FROM pragma_table_info(?)`, [name])).rows.map((row) => String(row.name));
+      const schema = target.name === 'postgres' ? 'current_schema()' : 'DATABASE()';
+      const { rows } = await database.raw(
+        `SELECT column_name AS name FROM information_schema.columns WHERE table_schema = ${schema} AND table_name = ? ORDER BY ordinal_position`,
+        [name],
+      );
+      return rows.map((row) => String(row.name));
+    }
+
+    async function hasExpiresIndex(name: string): Promise<boolean> {
+      const sql = {
+        sqlite: `SELECT name FROM sqlite_master WHERE type = 'index' AND name = ?`,
+        postgres: 'SELECT indexname AS name FROM pg_indexes WHERE indexname = ?',
+        mariadb: 'SELECT index_name AS name FROM information_schema.statistics WHERE table_schema = DATABASE() AND index_name = ?',
+      }[target.name];
+      return (await database.raw(sql, [`${name}_expires`])).rows.length > 0;
+    }
+  });
+}
+
+describe('SqlCache: configuration and failures', () => {
+  it('reads cache options from a URL query and leaves the others to the database', () => {
+    const params = SqlCache.paramsFromUrl(
+      { url: '', scheme: 'postgres', body: 'user:pw@db.example:5432/app', query: new URLSearchParams('table=my_cache&max_entries=50&sslmode=require') },
+      { location: 'ignored', options: { table: 'my_cache', maxEntries: 50, sslmode: 'require' } },
+    );
+    expect(params.location).toBe('postgres://user:pw@db.example:5432/app?sslmode=require');
+    expect(params.options).toEqual({ table: 'my_cache', maxEntries: 50 });
+  });
+
+  it('rejects table names it could not quote safely, and locations that are not database URLs', () => {
+    expect(() => new SqlCache({ location: 'sqlite://:memory:', options: { table: 'x"; DROP TABLE y; --' } })).toThrow(TypeError);
+    expect(() => new SqlCache({ location: 'redis://localhost' })).toThrow(/sqlite:\/\/, postgres:\/\/ or mysql:\/\//);
+    expect(() => new SqlCache({})).toThrow(/database URL/);
+    expect(() => new SqlCache({ location: 'sqlite://:memory:', options: { poolSize: 0 } })).toThrow(/poolSize/);
+  });
+
+  it.each([
+    ['postgres', 'postgres://postgres:secret@127.0.0.1:1/db'],
+    ['mysql', 'mysql://root:secret@127.0.0.1:1/db'],
+    ['sqlite', 'sqlite:///nonexistent-directory/cachette/cache.db'],
+  ])('an unreachable %s database rejects with CacheConnectionError naming it, without the password', async (_, url) => {
+    const cache = new SqlCache({ location: url, options: { connectTimeout: 2 } });
+    const error = (await cache.get('a').catch((caught: unknown) => caught)) as CacheConnectionError;
+    expect(error).toBeInstanceOf(CacheConnectionError);
+    expect(error.message).toMatch(/Cannot reach the .* database of cache table 'cachette_cache'/);
+    expect(error.message).not.toContain('secret');
+    expect(error.cause).toBeInstanceOf(Error);
+    await cache.close();
+  });
+
+  it('an in-memory SQLite URL gives each cache its own database', async () => {
+    const [first, second] = [new SqlCache({ location: 'sqlite://:memory:' }), new SqlCache({ location: 'sqlite://:memory:' })];
+    await first.set('a', 1);
+    expect(await second.get('a')).toBe(undefined);
+    await Promise.all([first.close(), second.close()]);
+  });
+});
