@@ -45,7 +45,8 @@ function storedExpiry(timeout: number | null): number {
  * Django's LocMemCache: a least-recently-used store per `location`, shared by every instance in
  * the process with that location. Culls `entries / cullFrequency` of the least recently used
  * entries when it holds `maxEntries`; drops expired entries when it meets them (no timers).
- * Keeps copies: objects are serialized on `set` and deserialized on `get`.
+ * Keeps copies: immutable values as they are, everything else copied on `set` and again on each
+ * `get`, so neither the caller's object nor the one `get` returns is ever the cached one.
  *
  * Primitives answer synchronously and read the clock at most once, only for entries that expire.
  */
