@@ -250,6 +250,17 @@ describe('LocMemCache copies', () => {
     expect(await cache.hasKey('other')).toBe(false);
   });
 
+  it('reports a getter that throws while copying as a SerializationError', async () => {
+    const cache = newCache();
+    const value = Object.defineProperty({}, 'broken', {
+      enumerable: true,
+      get() {
+        throw new Error('no');
+      },
+    });
+    await expect(cache.set('key', value)).rejects.toBeInstanceOf(SerializationError);
+  });
+
   it('stores nothing from setMany when one value cannot be serialized', async () => {
     const cache = newCache();
     await expect(cache.setMany({ good: 1, bad: () => 1 })).rejects.toBeInstanceOf(SerializationError);

@@ -54,6 +54,13 @@ const notPlain: Record<string, () => object> = {
     for (let depth = 0; depth < 100; depth++) value = { next: value };
     return value;
   },
+  'a getter that throws': () =>
+    Object.defineProperty({}, 'broken', {
+      enumerable: true,
+      get() {
+        throw new Error('no');
+      },
+    }),
   'a very large array': () => ({ items: Array.from({ length: 20_000 }, (_, index) => index) }),
 };
 

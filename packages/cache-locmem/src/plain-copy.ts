@@ -27,7 +27,12 @@ export function isImmutable(value: unknown): boolean {
  * reachable twice, deep or very large values), which keep the serializer's exact semantics.
  */
 export function copyPlainTree(value: object): object | typeof NOT_PLAIN {
-  return checkedCopy(value, 0, { nodes: 0, seen: new Set() }) as object | typeof NOT_PLAIN;
+  try {
+    return checkedCopy(value, 0, { nodes: 0, seen: new Set() }) as object | typeof NOT_PLAIN;
+  } catch {
+    // A getter threw: the serializer meets the same error and reports it as a SerializationError.
+    return NOT_PLAIN;
+  }
 }
 
 function checkedCopy(value: unknown, depth: number, walk: Walk): unknown {
