@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { link, mkdir, open, readdir, rename, stat, unlink, type FileHandle } from 'node:fs/promises';
+import { link, mkdir, open, readdir, rename, unlink, type FileHandle } from 'node:fs/promises';
 import { isAbsolute, join, resolve } from 'node:path';
 import {
   BaseCache,
@@ -15,6 +15,8 @@ import {
   type Serializer,
   type SerializerOption,
 } from '@cachette/cache-core';
+import { withLockFile } from './file-lock';
+import { errorCode, ignoreMissingFile, unlinkIfSameFile } from './file-system';
 import { EXPIRY_OFFSET, HEADER_LENGTH, compressBody, decodeExpiry, decompressBody, encodeExpiry, encodeHeader, isExpired } from './entry-format';
 
 export interface FileCacheOptions extends CullingOptions {
@@ -28,7 +30,9 @@ export interface FileCacheParams extends CacheParams {
 }
 
 const CACHE_FILE_SUFFIX = '.cachette';
-// Only names this backend writes: md5 hex + suffix. Temporary files end in `.tmp` and never match.
+// Beside a cache file while an increment holds it; never matched as a cache file.
+const LOCK_SUFFIX = '.lock';
+// Only names this backend writes: md5 hex + suffix. Temporary and lock files never match.
 const CACHE_FILE_NAME = /^[0-9a-f]{32}\.cachette$/;
 const DIRECTORY_MODE = 0o700;
 const FILE_MODE = 0o600;
@@ -37,19 +41,6 @@ const FILE_MODE = 0o600;
 interface StoredEntry {
   expiry: number | null;
   serialized: Buffer;
-}
-
-function errorCode(error: unknown): string | undefined {
-  return (error as NodeJS.ErrnoException | null)?.code;
-}
-
-async function ignoreMissingFile<T>(operation: Promise<T>, fallback: T): Promise<T> {
-  try {
-    return await operation;
-  } catch (error) {
-    if (errorCode(error) === 'ENOENT') return fallback;
-    throw error;
-  }
 }
 
 /** Picks `count` distinct random elements (a partial Fisher–Yates shuffle, as Python's `random.sample`). */
@@ -161,7 +152,7 @@ export class FileCache extends BaseCache {
       const { bytesRead } = await handle.read(header, 0, HEADER_LENGTH, 0);
       const stored = decodeExpiry(header.subarray(0, bytesRead));
       if (stored === undefined || isExpired(stored, nowInSeconds())) {
-        await this.removeStale(path, (await handle.stat()).ino);
+        await unlinkIfSameFile(path, (await handle.stat()).ino);
         return false;
       }
       await handle.write(encodeExpiry(expiry), 0, HEADER_LENGTH - EXPIRY_OFFSET, EXPIRY_OFFSET);
@@ -179,14 +170,25 @@ export class FileCache extends BaseCache {
     await Promise.all(keys.map((key) => this.deleteItem(key)));
   }
 
-  /** Reads and rewrites the file keeping its expiry: atomic per write, not across processes (as Django). */
+  /**
+   * Reads and rewrites the file keeping its expiry, holding the key's lock file so increments from
+   * every process take turns. (A `set` does not take the lock: it may land between the read and the write.)
+   */
   protected async incrItem(key: string, delta: number): Promise<number | Missing> {
     const path = this.filePath(key);
-    const entry = await this.readLiveEntry(path);
-    if (!entry) return MISSING;
-    const next = incrementedValue(key, this.serializer.deserialize(entry.serialized), delta);
-    await this.writeAtomically(path, await this.encodeEntry(next, entry.expiry));
-    return next;
+    try {
+      return await withLockFile(`${path}${LOCK_SUFFIX}`, async () => {
+        const entry = await this.readLiveEntry(path);
+        if (!entry) return MISSING;
+        const next = incrementedValue(key, this.serializer.deserialize(entry.serialized), delta);
+        await this.writeAtomically(path, await this.encodeEntry(next, entry.expiry));
+        return next;
+      });
+    } catch (error) {
+      // No directory: nothing is stored.
+      if (errorCode(error) === 'ENOENT') return MISSING;
+      throw error;
+    }
   }
 
   /** Removes this cache's files only: foreign files and the directory itself stay. */
@@ -218,16 +220,10 @@ export class FileCache extends BaseCache {
     const expiry = decodeExpiry(contents);
     const serialized = expiry === undefined || isExpired(expiry, nowInSeconds()) ? undefined : await decompressOrUndefined(contents);
     if (serialized === undefined) {
-      await this.removeStale(path, inode);
+      await unlinkIfSameFile(path, inode);
       return undefined;
     }
     return { expiry: expiry!, serialized };
-  }
-
-  /** Removes `path` unless another writer has renamed a new file there since it was read. */
-  private async removeStale(path: string, inode: number): Promise<void> {
-    const current = await ignoreMissingFile(stat(path), undefined);
-    if (current?.ino === inode) await ignoreMissingFile(unlink(path), undefined);
   }
 
   private async writeAtomically(path: string, contents: Buffer[]): Promise<void> {

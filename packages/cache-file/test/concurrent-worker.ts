@@ -1,5 +1,5 @@
 // A separate process working on one key of a shared cache directory, for the concurrency tests.
-// argv: <directory> <mode: write|read|add> <worker id> <rounds>; prints one JSON line with its result.
+// argv: <directory> <mode: write|read|add|incr> <worker id> <rounds>; prints one JSON line with its result.
 import { FileCache } from '../src/file-cache';
 import { isValueOfAWriter, valueOfWriter } from './concurrent-values';
 
@@ -8,6 +8,10 @@ const cache = new FileCache({ location: directory });
 
 async function run(): Promise<object> {
   if (mode === 'add') return { added: await cache.add('contested', Number(workerId)) };
+  if (mode === 'incr') {
+    for (let round = 0; round < Number(rounds); round++) await cache.incr('counter');
+    return {};
+  }
   if (mode === 'write') {
     for (let round = 0; round < Number(rounds); round++) await cache.set('shared', valueOfWriter(Number(workerId)));
     return {};

@@ -15,8 +15,8 @@ registerConformanceSuite(
     name: 'file',
     createCache: (params) => new FileCache({ ...params, location: directory }),
     capabilities: {
-      // Read, add, write: a concurrent increment can be lost, as with Django's file backend.
-      atomicIncr: false,
+      // Increments hold a lock file per key.
+      atomicIncr: true,
       culling: { afterCull: 29, afterZeroCull: 19 },
       touchRevivesExpired: false,
       timeoutGranularity: 1,

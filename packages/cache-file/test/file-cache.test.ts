@@ -1,6 +1,6 @@
 import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdir, mkdtemp, readFile, readdir, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, readdir, rm, stat, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -221,6 +221,25 @@ describe('FileCache: concurrency', () => {
     const winners = results.filter((result) => result.added === true);
     expect(winners.length).toBe(1);
     expect(await fileCache().get('contested')).toBe([1, 2, 3, 4][results.indexOf(winners[0]!)]);
+  });
+
+  it('increments from several processes at once lose no update', async () => {
+    const cache = fileCache();
+    await cache.set('counter', 0);
+    await Promise.all([1, 2, 3].map((id) => runWorker('incr', id, 30)));
+    expect(await cache.get('counter')).toBe(90);
+    expect(await readdir(directory)).toEqual([cache.filePath(cache.makeKey('counter')).slice(directory.length + 1)]);
+  });
+
+  it('an increment breaks a lock left behind by a crashed process', async () => {
+    const cache = fileCache();
+    await cache.set('counter', 1);
+    const lockPath = `${cache.filePath(cache.makeKey('counter'))}.lock`;
+    await writeFile(lockPath, '');
+    const longAgo = new Date(Date.now() - 60_000);
+    await utimes(lockPath, longAgo, longAgo);
+    expect(await cache.incr('counter')).toBe(2);
+    await expect(stat(lockPath)).rejects.toMatchObject({ code: 'ENOENT' });
   });
 
   it('exactly one of many concurrent adds in one process succeeds, and an expired entry can be added over', async () => {
