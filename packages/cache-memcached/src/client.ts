@@ -138,18 +138,18 @@ export class MemcachedClient {
   }
 
   /** The item under `key`, or `undefined`. */
-  async get(key: string): Promise<MemcachedItem | undefined> {
-    return (await this.retrieve(key, {})).get(key);
+  get(key: string): Promise<MemcachedItem | undefined> {
+    return this.send(key, () => this.wire.retrieveOne(key, {}));
   }
 
   /** Like `get`, with the item's CAS token for `cas()`. */
-  async gets(key: string): Promise<MemcachedItem | undefined> {
-    return (await this.retrieve(key, { cas: true })).get(key);
+  gets(key: string): Promise<MemcachedItem | undefined> {
+    return this.send(key, () => this.wire.retrieveOne(key, { cas: true }));
   }
 
   /** Gets the item and gives it a new exptime (`gat`). */
-  async getAndTouch(key: string, exptime: number): Promise<MemcachedItem | undefined> {
-    return (await this.retrieve(key, { touchExptime: checkExptime(exptime) })).get(key);
+  getAndTouch(key: string, exptime: number): Promise<MemcachedItem | undefined> {
+    return this.send(key, () => this.wire.retrieveOne(key, { touchExptime: checkExptime(exptime) }));
   }
 
   /** The items found, by key: one multi-get per server, sent in parallel. */
@@ -259,10 +259,6 @@ export class MemcachedClient {
   private store(verb: StorageVerb, key: string, value: Buffer | string, options: StoreOptions = {}, cas?: bigint): Promise<boolean> {
     const item: StoreItem = { value: toBuffer(value), flags: checkFlags(options.flags ?? 0), cas };
     return this.send(key, () => this.wire.store(verb, key, item, checkExptime(options.exptime ?? 0)));
-  }
-
-  private retrieve(key: string, options: { cas?: boolean; touchExptime?: number }): Promise<Map<string, MemcachedItem>> {
-    return this.send(key, () => this.wire.retrieve([key], options));
   }
 
   /** Checks the key, then sends the request to the server that holds it. */

@@ -11,6 +11,13 @@ export interface StoreItem {
   cas?: bigint | undefined;
 }
 
+export interface RetrieveOptions {
+  /** Also return CAS tokens (text `gets`; the binary protocol always does). */
+  cas?: boolean | undefined;
+  /** Give the items found this exptime (`gat`). */
+  touchExptime?: number | undefined;
+}
+
 /** A request of protocol R whose promise settles with T. */
 export type Sent<R, T> = R & { readonly promise: Promise<T> };
 
@@ -23,7 +30,9 @@ export interface MemcachedProtocol<R extends ConnectionRequest> {
   readonly name: 'text' | 'binary';
   createDecoder(queue: ReplyQueue<R>): ReplyDecoder;
   /** Found items by key; `touchExptime` also gives them a new expiry (`gat`). */
-  retrieve(keys: readonly string[], options: { cas?: boolean; touchExptime?: number | undefined }): Sent<R, Map<string, MemcachedItem>>;
+  retrieve(keys: readonly string[], options: RetrieveOptions): Sent<R, Map<string, MemcachedItem>>;
+  /** One key's item, or `undefined` (no map to build: the common case). */
+  retrieveOne(key: string, options: RetrieveOptions): Sent<R, MemcachedItem | undefined>;
   /** `true` when stored; `false` when the condition failed (add on an existing key, cas on a changed item). */
   store(verb: StorageVerb, key: string, item: StoreItem, exptime: number): Sent<R, boolean>;
   /** Stores every entry with `set` in one request; resolves with the keys that were not stored. */

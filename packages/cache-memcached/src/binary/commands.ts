@@ -79,16 +79,16 @@ function itemOf(packet: Buffer): MemcachedItem {
   return { value: Buffer.from(packetValue(packet)), flags: packetExtras(packet).readUInt32BE(0), cas: packetCas(packet) };
 }
 
-/** `get` (or `gat`) of one key: the item, or an empty map. */
-class SingleGetRequest extends BinaryRequest<Map<string, MemcachedItem>> {
+/** `get` (or `gat`) of one key: the item, or `undefined`. */
+class SingleGetRequest extends BinaryRequest<MemcachedItem | undefined> {
   constructor(payload: Buffer, private readonly key: string) {
     super(payload);
   }
 
   onPacket(packet: Buffer): boolean {
     const status = packetStatus(packet);
-    if (status === Status.noError) this.resolve(new Map([[this.key, itemOf(packet)]]));
-    else if (status === Status.keyNotFound) this.resolve(new Map());
+    if (status === Status.noError) this.resolve(itemOf(packet));
+    else if (status === Status.keyNotFound) this.resolve(undefined);
     else this.fail(errorFromStatus(status, this.key));
     return true;
   }
@@ -264,13 +264,15 @@ export const binaryProtocol: MemcachedProtocol<AnyBinaryRequest> = {
   retrieve(keys, { touchExptime }) {
     const touching = touchExptime !== undefined;
     const writeExptime = (packet: Buffer, offset: number): void => void packet.writeUInt32BE(binaryExptime(touchExptime ?? 0), offset);
-    if (keys.length === 1) {
-      const payload = encodeRequest(touching ? Opcode.getAndTouch : Opcode.get, keys[0], touching ? 4 : 0);
-      if (touching) writeExptime(payload, HEADER_SIZE);
-      return new SingleGetRequest(payload, keys[0]!);
-    }
     const opcode = touching ? Opcode.getAndTouchKQ : Opcode.getKQ;
     return new QuietGetRequest(encodeQuietBatch(opcode, keys, touching ? 4 : 0, noValue, writeExptime));
+  },
+
+  retrieveOne(key, { touchExptime }) {
+    if (touchExptime === undefined) return new SingleGetRequest(encodeRequest(Opcode.get, key), key);
+    const payload = encodeRequest(Opcode.getAndTouch, key, 4);
+    payload.writeUInt32BE(binaryExptime(touchExptime), HEADER_SIZE);
+    return new SingleGetRequest(payload, key);
   },
 
   store(verb, key, item, exptime) {

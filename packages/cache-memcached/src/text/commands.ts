@@ -1,6 +1,6 @@
 import { CacheProtocolError, NonNumericValueError, ValueTooLargeError } from '@cachette/cache-core';
 import type { ReplyQueue } from '../connection';
-import type { MemcachedProtocol, Sent, StorageVerb, StoreItem } from '../protocol';
+import type { MemcachedProtocol, RetrieveOptions, Sent, StorageVerb, StoreItem } from '../protocol';
 import { PendingRequest, UNEXPECTED, answers, type MemcachedItem, type ReplyReader } from '../request';
 import { TextReplyDecoder } from './decoder';
 import { encodeGetAndTouch, encodeKeyCommand, encodeLine, encodeRetrieval, encodeStorage } from './encoder';
@@ -57,18 +57,47 @@ const readCounter: LineReader<bigint | undefined> = (line) => {
 
 const readVersion: LineReader<string> = (line) => (line.startsWith('VERSION ') ? line.slice(8) : UNEXPECTED);
 /** VALUE items until END. */
-class RetrievalRequest extends TextRequest<Map<string, MemcachedItem>> {
-  private readonly found = new Map<string, MemcachedItem>();
-
+abstract class ValuesUntilEnd<T> extends TextRequest<T> {
   override onValue(key: string, flags: number, value: Buffer, cas: bigint | undefined): void {
-    this.found.set(key, { value, flags, cas });
+    this.onItem(key, { value, flags, cas });
   }
 
   onLine(line: string): boolean {
-    if (line === 'END') this.resolve(this.found);
+    if (line === 'END') this.resolve(this.result());
     else this.fail(errorFromLine(line, undefined));
     return true;
   }
+
+  protected abstract onItem(key: string, item: MemcachedItem): void;
+  protected abstract result(): T;
+}
+
+class RetrievalRequest extends ValuesUntilEnd<Map<string, MemcachedItem>> {
+  private readonly found = new Map<string, MemcachedItem>();
+
+  protected onItem(key: string, item: MemcachedItem): void {
+    this.found.set(key, item);
+  }
+
+  protected result(): Map<string, MemcachedItem> {
+    return this.found;
+  }
+}
+
+class SingleRetrievalRequest extends ValuesUntilEnd<MemcachedItem | undefined> {
+  private found: MemcachedItem | undefined;
+
+  protected onItem(_key: string, item: MemcachedItem): void {
+    this.found = item;
+  }
+
+  protected result(): MemcachedItem | undefined {
+    return this.found;
+  }
+}
+
+function retrievalPayload(keys: readonly string[], { cas = false, touchExptime }: RetrieveOptions): Buffer {
+  return touchExptime === undefined ? encodeRetrieval(cas ? 'gets' : 'get', keys) : encodeGetAndTouch(touchExptime, keys);
 }
 
 /** `STAT <name> <value>` lines until END. */
@@ -151,9 +180,12 @@ export const textProtocol: MemcachedProtocol<AnyTextRequest> = {
     });
   },
 
-  retrieve(keys, { cas = false, touchExptime }) {
-    const payload = touchExptime === undefined ? encodeRetrieval(cas ? 'gets' : 'get', keys) : encodeGetAndTouch(touchExptime, keys);
-    return new RetrievalRequest(payload);
+  retrieve(keys, options) {
+    return new RetrievalRequest(retrievalPayload(keys, options));
+  },
+
+  retrieveOne(key, options) {
+    return new SingleRetrievalRequest(retrievalPayload([key], options));
   },
 
   store(verb: StorageVerb, key: string, item: StoreItem, exptime: number) {

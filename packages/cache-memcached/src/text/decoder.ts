@@ -63,24 +63,16 @@ export class TextReplyDecoder {
       if (offset === chunk.length) return;
     }
     if (this.partialLine) {
-      chunk = Buffer.concat([this.partialLine, chunk.subarray(offset)]);
-      this.partialLine = undefined;
-      offset = 0;
+      offset = this.finishPartialLine(chunk, offset);
+      if (offset === chunk.length) return;
     }
     while (offset < chunk.length) {
       const lineFeed = chunk.indexOf(LF, offset);
       if (lineFeed === -1) {
-        this.keepPartialLine(chunk, offset);
+        this.keepPartialLine(chunk.subarray(offset));
         return;
       }
-      const lineEnd = lineFeed > offset && chunk[lineFeed - 1] === CR ? lineFeed - 1 : lineFeed;
-      if (startsWithValue(chunk, offset)) {
-        const value = this.readValueHeader(chunk, offset + VALUE_PREFIX.length, lineEnd);
-        offset = this.fillValue(value, chunk, lineFeed + 1);
-      } else {
-        this.sink.line(chunk.toString('latin1', offset, lineEnd));
-        offset = lineFeed + 1;
-      }
+      offset = this.readLine(chunk, offset, lineFeed, chunk);
     }
   }
 
@@ -90,9 +82,39 @@ export class TextReplyDecoder {
     this.pendingValue = undefined;
   }
 
-  private keepPartialLine(chunk: Buffer, offset: number): void {
-    if (chunk.length - offset > MAX_LINE_BYTES) throw malformed(chunk, offset, chunk.length);
-    this.partialLine = Buffer.from(chunk.subarray(offset));
+  /**
+   * Handles the line `buffer[start, lineFeed]`: a reply line goes to the sink; a VALUE line starts
+   * a value whose data follows in `chunk` (the buffer itself, or the chunk after a partial line).
+   * Returns where reading continues in `chunk`.
+   */
+  private readLine(buffer: Buffer, start: number, lineFeed: number, chunk: Buffer): number {
+    const next = buffer === chunk ? lineFeed + 1 : 0;
+    const lineEnd = lineFeed > start && buffer[lineFeed - 1] === CR ? lineFeed - 1 : lineFeed;
+    if (!startsWithValue(buffer, start)) {
+      this.sink.line(buffer.toString('latin1', start, lineEnd));
+      return next;
+    }
+    return this.fillValue(this.readValueHeader(buffer, start + VALUE_PREFIX.length, lineEnd), chunk, next);
+  }
+
+  /** Completes a line begun in an earlier chunk with as little of `chunk` as it needs. */
+  private finishPartialLine(chunk: Buffer, offset: number): number {
+    const lineFeed = chunk.indexOf(LF, offset);
+    const partial = this.partialLine!;
+    this.partialLine = undefined;
+    if (lineFeed === -1) {
+      this.keepPartialLine(Buffer.concat([partial, chunk.subarray(offset)]));
+      return chunk.length;
+    }
+    const line = Buffer.concat([partial, chunk.subarray(offset, lineFeed + 1)]);
+    const rest = chunk.subarray(lineFeed + 1);
+    const used = this.readLine(line, 0, line.length - 1, rest);
+    return lineFeed + 1 + used;
+  }
+
+  private keepPartialLine(bytes: Buffer): void {
+    if (bytes.length > MAX_LINE_BYTES) throw malformed(bytes, 0, bytes.length);
+    this.partialLine = Buffer.from(bytes);
   }
 
   private readValueHeader(chunk: Buffer, start: number, end: number): ValueHeader {
