@@ -27,18 +27,16 @@ export interface RespDecoderOptions {
   bulkStrings?: boolean;
 }
 
-const CR = 13;
-const MINUS = 45;
-const QUESTION = 63;
+// Byte values are written as literals in the hot paths below: module-level constants cost a
+// binding check on every read. 13 is `\r`, 45 `-`, 63 `?`.
 const EMPTY = Buffer.alloc(0);
 
-/** Returned by the element readers when the buffer ends before the element does. */
-const INCOMPLETE = Symbol('incomplete');
 /** Returned when an element opened an aggregate (its items follow). */
 const OPENED = Symbol('opened');
 /** `.` (end of a streamed aggregate) or `;0` (end of a streamed string). */
 const STREAM_END = Symbol('stream end');
-type Step = RespValue | typeof INCOMPLETE | typeof OPENED | typeof STREAM_END;
+/** What an element reader returns: a value, a marker, or `undefined` when the buffer ends before the element does. */
+type Step = RespValue | undefined | typeof OPENED | typeof STREAM_END;
 
 const enum FrameKind {
   Array,
@@ -52,8 +50,11 @@ const enum FrameKind {
 /** An aggregate being filled; kept across chunks so a large array never restarts from its first item. */
 interface Frame {
   kind: FrameKind;
-  /** Items still expected; -1 for streamed aggregates (ended by `.`). */
-  remaining: number;
+  /** Items expected in all; -1 for streamed aggregates (ended by `.`). */
+  size: number;
+  /** Items received so far. */
+  filled: number;
+  /** Allocated at its final size when `size` is known, so filling it never reallocates. */
   items: RespValue[];
 }
 
@@ -99,12 +100,14 @@ function aggregateKind(type: number): FrameKind | undefined {
 export class RespDecoder {
   private buffer: Buffer = EMPTY;
   private offset = 0;
-  /** Bytes of an unfinished element, gathered until `needed` of them are there (one concat, not one per chunk). */
+  /** Bytes of one unfinished element, gathered until it can be finished (one concat, not one per chunk). */
   private pending: Buffer[] = [];
   private pendingLength = 0;
   private needed = 0;
   private readonly stack: Frame[] = [];
   private readonly bulkStrings: boolean;
+  /** Where `readNumber`'s line ends, in a field so the hot path allocates nothing. */
+  private numberEnd = -1;
 
   constructor(
     private readonly callbacks: RespDecoderCallbacks,
@@ -115,17 +118,34 @@ export class RespDecoder {
 
   /** Throws `CacheProtocolError` on bytes that are not RESP; the stream cannot be resynchronised after that. */
   write(chunk: Buffer): void {
-    if (this.pendingLength > 0) {
-      this.pending.push(chunk);
-      this.pendingLength += chunk.length;
-      if (this.pendingLength < this.needed) return;
-      chunk = Buffer.concat(this.pending, this.pendingLength);
+    let start = 0;
+    // An element split across chunks is finished first, copying only its own bytes, never the whole chunk.
+    while (this.pendingLength > 0) {
+      const take = this.bytesToFinishPending(chunk, start);
+      if (take === -1) {
+        this.pending.push(start === 0 ? chunk : chunk.subarray(start));
+        this.pendingLength += chunk.length - start;
+        return;
+      }
+      this.pending.push(chunk.subarray(start, start + take));
+      const joined = Buffer.concat(this.pending, this.pendingLength + take);
       this.pending = [];
       this.pendingLength = 0;
+      start += take;
+      this.parse(joined, 0);
     }
-    this.buffer = chunk;
-    this.offset = 0;
-    this.parse();
+    if (start < chunk.length) this.parse(chunk, start);
+  }
+
+  /** Bytes of `chunk` from `start` that finish the pending element, or -1 when it needs more than that. */
+  private bytesToFinishPending(chunk: Buffer, start: number): number {
+    if (this.needed > this.pendingLength) {
+      const take = this.needed - this.pendingLength;
+      return take <= chunk.length - start ? take : -1;
+    }
+    // The pending element is a line of unknown length: it ends at the next line feed.
+    const lineFeed = chunk.indexOf(10, start);
+    return lineFeed === -1 ? -1 : lineFeed - start + 1;
   }
 
   /** Forgets any partial reply (after a reconnect). */
@@ -137,17 +157,21 @@ export class RespDecoder {
     this.stack.length = 0;
   }
 
-  private parse(): void {
-    const buffer = this.buffer;
+  private parse(buffer: Buffer, offset: number): void {
+    this.buffer = buffer;
+    this.offset = offset;
     while (this.offset < buffer.length) {
       const start = this.offset;
       this.needed = 0;
       const step = this.readElement();
-      if (step === INCOMPLETE) {
+      if (step === undefined) {
         this.keepRemainder(start);
         return;
       }
-      if (step !== OPENED) this.deliver(step);
+      if (step === OPENED) continue;
+      // Most replies are not nested: hand them over without the aggregate bookkeeping.
+      if (this.stack.length === 0 && step !== STREAM_END) this.callbacks.onReply(step);
+      else this.deliver(step);
     }
     this.buffer = EMPTY;
   }
@@ -156,8 +180,8 @@ export class RespDecoder {
     const rest = this.buffer.subarray(start);
     this.pending = [rest];
     this.pendingLength = rest.length;
-    // `needed` was set by the reader when it knew the element's size; otherwise any new byte may finish it.
-    if (this.needed <= rest.length) this.needed = rest.length + 1;
+    // `needed` is the element's whole size when the reader knew it; 0 means "until the line ends".
+    if (this.needed <= rest.length) this.needed = 0;
     this.buffer = EMPTY;
     this.offset = 0;
   }
@@ -165,26 +189,31 @@ export class RespDecoder {
   /** Hands a complete value to its enclosing aggregate, closing every aggregate it completes. */
   private deliver(step: RespValue | typeof STREAM_END): void {
     let value = step;
+    const stack = this.stack;
     for (;;) {
-      const frame = this.stack[this.stack.length - 1];
-      if (frame === undefined) {
+      // Checked by length: reading index -1 of an empty array is a slow named-property lookup.
+      if (stack.length === 0) {
         if (value === STREAM_END) throw new CacheProtocolError('RESP stream end marker outside a streamed aggregate');
         this.callbacks.onReply(value);
         return;
       }
+      const frame = stack[stack.length - 1]!;
       if (value === STREAM_END) {
-        if (frame.remaining !== -1) throw new CacheProtocolError('RESP stream end marker inside a sized aggregate');
-      } else {
+        if (frame.size !== -1) throw new CacheProtocolError('RESP stream end marker inside a sized aggregate');
+      } else if (frame.size === -1) {
         frame.items.push(value);
-        if (frame.remaining === -1 || --frame.remaining > 0) return;
+        return;
+      } else {
+        frame.items[frame.filled++] = value;
+        if (frame.filled < frame.size) return;
       }
-      this.stack.pop();
+      stack.pop();
       const finished = finishFrame(frame, this.bulkStrings);
       if (frame.kind === FrameKind.Attribute) {
         this.callbacks.onAttribute?.(finished as Map<RespValue, RespValue>);
         return;
       }
-      if (frame.kind === FrameKind.Push && this.stack.length === 0) {
+      if (frame.kind === FrameKind.Push && stack.length === 0) {
         this.callbacks.onPush?.(finished as RespValue[]);
         return;
       }
@@ -194,94 +223,127 @@ export class RespDecoder {
 
   /** The offset of the `\r` ending the line that starts at `from`, or -1 when the line is not complete. */
   private lineEnd(from: number): number {
-    const end = this.buffer.indexOf(CR, from);
-    return end === -1 || end + 1 >= this.buffer.length ? -1 : end;
+    // A plain loop: lines are short, and a native indexOf call costs more than scanning them.
+    const buffer = this.buffer;
+    const last = buffer.length - 1;
+    for (let i = from; i < last; i++) if (buffer[i] === 13) return i;
+    return -1;
   }
 
-  /** Reads a signed decimal from `from` to `end`; `?` (streamed) reads as -2. */
-  private readInteger(from: number, end: number): number {
+  /**
+   * Reads the signed decimal line starting at `from` in one pass, leaving the offset of its `\r`
+   * in `numberEnd` (-1 when the line is not complete).
+   * `?` (a streamed length) reads as -2.
+   */
+  private readNumber(from: number): number {
     const buffer = this.buffer;
-    if (buffer[from] === QUESTION) return -2;
-    const negative = buffer[from] === MINUS;
+    const last = buffer.length - 1;
+    let i = from;
+    if (buffer[i] === 63) {
+      this.numberEnd = i + 1 < last ? i + 1 : -1;
+      return -2;
+    }
+    const negative = buffer[i] === 45;
+    if (negative) i++;
     let value = 0;
-    for (let i = negative ? from + 1 : from; i < end; i++) {
-      const digit = buffer[i]! - 48;
-      if (digit < 0 || digit > 9) throw new CacheProtocolError(`RESP: malformed number '${buffer.toString('latin1', from, end)}'`);
+    for (; i < last; i++) {
+      const byte = buffer[i]!;
+      if (byte === 13) {
+        this.numberEnd = i;
+        return negative ? -value : value;
+      }
+      const digit = byte - 48;
+      if (digit >>> 0 > 9) throw new CacheProtocolError(`RESP: malformed number '${buffer.toString('latin1', from, Math.min(i + 1, buffer.length))}'`);
       value = value * 10 + digit;
     }
-    return negative ? -value : value;
+    this.numberEnd = -1;
+    return 0;
   }
 
   private readElement(): Step {
     const buffer = this.buffer;
     const start = this.offset;
-    const end = this.lineEnd(start + 1);
-    if (end === -1) return INCOMPLETE;
     const type = buffer[start]!;
     switch (type) {
-      case 43 /* + */:
-        this.offset = end + 2;
-        return buffer.toString('utf8', start + 1, end);
-      case 45 /* - */:
-        this.offset = end + 2;
-        return new RedisReplyError(buffer.toString('utf8', start + 1, end));
-      case 58 /* : */:
-        this.offset = end + 2;
-        return this.readIntegerReply(start + 1, end);
       case 36 /* $ */:
       case 33 /* ! */:
       case 61 /* = */:
-        return this.readBlob(type, start, end);
+        return this.readBlob(type, start);
+      case 58 /* : */:
+        return this.readIntegerReply(start);
       case 59 /* ; */:
-        return this.readStreamedChunk(start, end);
-      case 95 /* _ */:
-        this.offset = end + 2;
-        return null;
-      case 35 /* # */:
-        this.offset = end + 2;
-        return buffer[start + 1] === 116 /* t */;
-      case 44 /* , */:
-        this.offset = end + 2;
-        return parseDouble(buffer.toString('latin1', start + 1, end));
-      case 40 /* ( */:
-        this.offset = end + 2;
-        return BigInt(buffer.toString('latin1', start + 1, end));
-      case 46 /* . */:
-        this.offset = end + 2;
-        return STREAM_END;
+        return this.readStreamedChunk(start);
+      case 42 /* * */:
+      case 37 /* % */:
+      case 126 /* ~ */:
+      case 62 /* > */:
+      case 124 /* | */:
+        return this.openAggregate(type, start);
       default:
-        return this.openAggregate(type, start, end);
+        return this.readLine(type, start);
     }
   }
 
-  private readIntegerReply(from: number, end: number): number | bigint {
-    // Up to 15 digits cannot exceed the safe integer range; longer ones may need a bigint.
-    if (end - from <= 15) return this.readInteger(from, end);
-    const text = this.buffer.toString('latin1', from, end);
+  /** The types whose whole value is one line of text. */
+  private readLine(type: number, start: number): Step {
+    const buffer = this.buffer;
+    const end = this.lineEnd(start + 1);
+    if (end === -1) return undefined;
+    this.offset = end + 2;
+    switch (type) {
+      case 43 /* + */:
+        return buffer.toString('utf8', start + 1, end);
+      case 45 /* - */:
+        return replyError(buffer.toString('utf8', start + 1, end));
+      case 95 /* _ */:
+        return null;
+      case 35 /* # */:
+        return buffer[start + 1] === 116 /* t */;
+      case 44 /* , */:
+        return parseDouble(buffer.toString('latin1', start + 1, end));
+      case 40 /* ( */:
+        return BigInt(buffer.toString('latin1', start + 1, end));
+      case 46 /* . */:
+        return STREAM_END;
+      default:
+        throw new CacheProtocolError(`RESP: unexpected type byte 0x${type.toString(16)} ('${String.fromCharCode(type)}')`);
+    }
+  }
+
+  private readIntegerReply(start: number): Step {
+    const value = this.readNumber(start + 1);
+    const end = this.numberEnd;
+    if (end === -1) return undefined;
+    this.offset = end + 2;
+    // Up to 15 digits (and a sign) cannot exceed the safe integer range; longer ones may need a bigint.
+    if (end - start <= 16) return value;
+    const text = this.buffer.toString('latin1', start + 1, end);
     const number = Number(text);
     return Number.isSafeInteger(number) ? number : BigInt(text);
   }
 
   /** `$` bulk string, `!` bulk error, `=` verbatim string: a length line, then that many bytes. */
-  private readBlob(type: number, start: number, end: number): Step {
-    const length = this.readInteger(start + 1, end);
+  private readBlob(type: number, start: number): Step {
+    const length = this.readNumber(start + 1);
+    const end = this.numberEnd;
+    if (end === -1) return undefined;
     if (length === -1) {
       this.offset = end + 2;
       return null;
     }
     if (length === -2) {
       this.offset = end + 2;
-      this.stack.push({ kind: FrameKind.StreamedString, remaining: -1, items: [] });
+      this.stack.push({ kind: FrameKind.StreamedString, size: -1, filled: 0, items: [] });
       return OPENED;
     }
     const dataStart = end + 2;
     const dataEnd = dataStart + length;
     if (dataEnd + 2 > this.buffer.length) {
       this.needed = dataEnd + 2 - start;
-      return INCOMPLETE;
+      return undefined;
     }
     this.offset = dataEnd + 2;
-    if (type === 33 /* ! */) return new RedisReplyError(this.buffer.toString('utf8', dataStart, dataEnd));
+    if (type === 33 /* ! */) return replyError(this.buffer.toString('utf8', dataStart, dataEnd));
     // A verbatim string starts with its three-letter format and a colon (`txt:`), which is not data.
     const from = type === 61 /* = */ ? dataStart + 4 : dataStart;
     // subarray, not a copy: socket chunks are never reused by Node, so sharing them is safe.
@@ -289,8 +351,10 @@ export class RespDecoder {
   }
 
   /** `;<length>` chunk of a streamed string; `;0` ends it. */
-  private readStreamedChunk(start: number, end: number): Step {
-    const length = this.readInteger(start + 1, end);
+  private readStreamedChunk(start: number): Step {
+    const length = this.readNumber(start + 1);
+    const end = this.numberEnd;
+    if (end === -1) return undefined;
     if (length === 0) {
       this.offset = end + 2;
       return STREAM_END;
@@ -298,29 +362,40 @@ export class RespDecoder {
     const dataEnd = end + 2 + length;
     if (dataEnd + 2 > this.buffer.length) {
       this.needed = dataEnd + 2 - start;
-      return INCOMPLETE;
+      return undefined;
     }
     this.offset = dataEnd + 2;
     return this.buffer.subarray(end + 2, dataEnd);
   }
 
-  private openAggregate(type: number, start: number, end: number): Step {
-    const kind = aggregateKind(type);
-    if (kind === undefined) {
-      throw new CacheProtocolError(`RESP: unexpected type byte 0x${type.toString(16)} ('${String.fromCharCode(type)}')`);
-    }
-    const count = this.readInteger(start + 1, end);
+  private openAggregate(type: number, start: number): Step {
+    const kind = aggregateKind(type)!;
+    const count = this.readNumber(start + 1);
+    const end = this.numberEnd;
+    if (end === -1) return undefined;
     this.offset = end + 2;
     if (count === -1) return null;
     if (count === 0) {
       if (kind === FrameKind.Attribute) this.callbacks.onAttribute?.(new Map());
       else if (kind === FrameKind.Push && this.stack.length === 0) this.callbacks.onPush?.([]);
-      else return finishFrame({ kind, remaining: 0, items: [] }, this.bulkStrings);
+      else return finishFrame({ kind, size: 0, filled: 0, items: [] }, this.bulkStrings);
       return OPENED;
     }
     const isPairs = kind === FrameKind.Map || kind === FrameKind.Attribute;
-    this.stack.push({ kind, remaining: count === -2 ? -1 : isPairs ? count * 2 : count, items: [] });
+    const size = count === -2 ? -1 : isPairs ? count * 2 : count;
+    this.stack.push({ kind, size, filled: 0, items: size === -1 ? [] : new Array<RespValue>(size) });
     return OPENED;
+  }
+}
+
+/** Error replies carry no stack: it would only show the decoder, and capturing it is costly. */
+function replyError(message: string): RedisReplyError {
+  const limit = Error.stackTraceLimit;
+  Error.stackTraceLimit = 0;
+  try {
+    return new RedisReplyError(message);
+  } finally {
+    Error.stackTraceLimit = limit;
   }
 }
 

@@ -8,23 +8,48 @@ const CHUNK_SIZE = 65_536;
 
 const bulk = (payload: string): string => `$${Buffer.byteLength(payload)}\r\n${payload}\r\n`;
 
-/** Replies of one kind, repeated to about `targetBytes`, then cut into socket-sized chunks. */
-function corpus(reply: string, targetBytes: number): { chunks: Buffer[]; replies: number } {
-  const replies = Math.max(1, Math.floor(targetBytes / Buffer.byteLength(reply)));
-  const wire = Buffer.from(reply.repeat(replies));
+/** Cuts a reply stream into socket-sized chunks. */
+function chunked(wire: Buffer): Buffer[] {
   const chunks: Buffer[] = [];
   for (let offset = 0; offset < wire.length; offset += CHUNK_SIZE) chunks.push(wire.subarray(offset, offset + CHUNK_SIZE));
-  return { chunks, replies };
+  return chunks;
 }
 
-const CORPORA = {
-  'bulk strings (100 B)': corpus(bulk('v'.repeat(100)), 1 << 20),
-  'arrays of 10 bulk strings': corpus(`*10\r\n${bulk('member-value').repeat(10)}`, 1 << 20),
-  integers: corpus(':1234567\r\n', 1 << 19),
-  errors: corpus('-WRONGTYPE Operation against a key holding the wrong kind of value\r\n', 1 << 19),
-  'large values (100 KB)': corpus(bulk('L'.repeat(100 * 1024)), 4 << 20),
-  'MGET of 100 values': corpus(`*100\r\n${bulk('x'.repeat(100)).repeat(100)}`, 1 << 20),
+/** Replies of one kind, repeated to about `targetBytes`. */
+function corpus(reply: string, targetBytes: number): { chunks: Buffer[]; replies: number } {
+  const replies = Math.max(1, Math.floor(targetBytes / Buffer.byteLength(reply)));
+  return { chunks: chunked(Buffer.from(reply.repeat(replies))), replies };
+}
+
+const REPLIES = {
+  'bulk strings (100 B)': bulk('v'.repeat(100)),
+  'arrays of 10 bulk strings': `*10\r\n${bulk('member-value').repeat(10)}`,
+  integers: ':1234567\r\n',
+  errors: '-WRONGTYPE Operation against a key holding the wrong kind of value\r\n',
+  'large values (100 KB)': bulk('L'.repeat(100 * 1024)),
+  'MGET of 100 values': `*100\r\n${bulk('x'.repeat(100)).repeat(100)}`,
 };
+
+/**
+ * The issue's corpus: bulk strings, arrays, integers, errors and large values interleaved as a
+ * busy connection sees them (per 1000 replies: 400 bulk strings, 200 arrays, 200 integers,
+ * 100 errors, 99 MGETs, 1 large value).
+ */
+function mixedCorpus(): { chunks: Buffer[]; replies: number } {
+  const pattern = [
+    ...Array<string>(400).fill(REPLIES['bulk strings (100 B)']),
+    ...Array<string>(200).fill(REPLIES['arrays of 10 bulk strings']),
+    ...Array<string>(200).fill(REPLIES.integers),
+    ...Array<string>(100).fill(REPLIES.errors),
+    ...Array<string>(99).fill(REPLIES['MGET of 100 values']),
+    REPLIES['large values (100 KB)'],
+  ];
+  // A fixed interleaving (stride 7 over 1000 entries visits each once), so every run decodes the same bytes.
+  const interleaved = pattern.map((_, index) => pattern[(index * 7) % pattern.length]!);
+  return { chunks: chunked(Buffer.from(interleaved.join(''))), replies: interleaved.length };
+}
+
+const PER_KIND = Object.fromEntries(Object.entries(REPLIES).map(([name, reply]) => [name, corpus(reply, name.startsWith('large') ? 4 << 20 : 1 << 20)]));
 
 function decodeWithOurs(chunks: Buffer[], expected: number): void {
   let count = 0;
@@ -43,15 +68,15 @@ function decodeWithRedisParser(chunks: Buffer[], expected: number): void {
 export default defineSuite({
   description: 'Cachette RespDecoder against redis-parser 3 (Buffers out), one run = a corpus of replies arriving in 64 KB chunks',
   async setup() {
-    const cases: BenchCase[] = Object.entries(CORPORA).map(([name, { chunks, replies }]) => ({
-      name,
-      baseline: 'redis-parser',
-      target: { candidate: 'cachette', minRatio: 1.5 },
-      candidates: [
-        { name: 'cachette', run: () => decodeWithOurs(chunks, replies) },
-        { name: 'redis-parser', run: () => decodeWithRedisParser(chunks, replies) },
-      ],
-    }));
+    const candidates = ({ chunks, replies }: { chunks: Buffer[]; replies: number }): BenchCase['candidates'] => [
+      { name: 'cachette', run: () => decodeWithOurs(chunks, replies) },
+      { name: 'redis-parser', run: () => decodeWithRedisParser(chunks, replies) },
+    ];
+    const cases: BenchCase[] = [
+      { name: 'mixed corpus', baseline: 'redis-parser', target: { candidate: 'cachette', minRatio: 1.5 }, candidates: candidates(mixedCorpus()) },
+      // One kind at a time, to see where the time goes.
+      ...Object.entries(PER_KIND).map(([name, corpus]) => ({ name, baseline: 'redis-parser', candidates: candidates(corpus) })),
+    ];
     return { cases };
   },
 });
