@@ -129,7 +129,9 @@ export class LocMemCache extends BaseCache {
 
   protected addItem(key: string, value: unknown, timeout: number | null): boolean {
     const stored = this.toStored(value);
-    if (this.liveSlot(this.store.slotOf(key)) !== undefined) return false;
+    const slot = this.store.slotOf(key);
+    // As Django, an expired entry stays until it is overwritten: it counts towards culling.
+    if (slot !== undefined && !this.hasExpired(slot)) return false;
     this.storeValue(key, stored, timeout);
     return true;
   }
@@ -137,7 +139,7 @@ export class LocMemCache extends BaseCache {
   protected touchItem(key: string, timeout: number | null): boolean {
     const slot = this.store.slotOf(key);
     // Django leaves an expired entry in place here; the next read drops it.
-    if (slot === undefined || this.store.expiries[slot]! <= nowInSeconds()) return false;
+    if (slot === undefined || this.hasExpired(slot)) return false;
     this.store.expiries[slot] = storedExpiry(timeout);
     return true;
   }
@@ -207,18 +209,20 @@ export class LocMemCache extends BaseCache {
     return slot;
   }
 
-  /**
-   * `slot` when it holds a live entry; an expired entry is removed. The clock is read only for
-   * entries that can expire, unless a loop passes the `now` it read once.
-   */
+  /** `slot` when it holds a live entry; an expired entry is removed (as Django's get, hasKey, incr). */
   private liveSlot(slot: number | undefined, now?: number): number | undefined {
     if (slot === undefined) return undefined;
-    const expiry = this.store.expiries[slot]!;
-    if (expiry !== NEVER && expiry <= (now ?? nowInSeconds())) {
+    if (this.hasExpired(slot, now)) {
       this.store.remove(slot);
       return undefined;
     }
     return slot;
+  }
+
+  /** Reads the clock only for entries that can expire, unless a loop passes the `now` it read once. */
+  private hasExpired(slot: number, now?: number): boolean {
+    const expiry = this.store.expiries[slot]!;
+    return expiry !== NEVER && expiry <= (now ?? nowInSeconds());
   }
 
   /** A Promise of the value in a live slot: shared between hits for a value kept as is. */
