@@ -123,7 +123,7 @@ describe('LocMemCache against a plain model of Django LocMemCache', () => {
         const cache = caches[next(2)]!;
         const key = `k${next(maxEntries + 6)}`;
         const timeout = TIMEOUTS[next(TIMEOUTS.length)]!;
-        const operation = next(8);
+        const operation = next(10);
         const context = `step ${step}, operation ${operation}, key ${key}`;
         if (operation === 0) {
           await cache.set(key, step, timeout);
@@ -142,6 +142,18 @@ describe('LocMemCache against a plain model of Django LocMemCache', () => {
           expect(await cache.delete(key), context).toBe(model.delete(key));
         } else if (operation === 6) {
           vi.advanceTimersByTime(next(1500));
+        } else if (operation === 7) {
+          const batch = [key, `k${next(maxEntries + 6)}`, `k${next(maxEntries + 6)}`];
+          const expected = new Map<string, number>();
+          for (const each of batch) {
+            const value = model.get(each, now());
+            if (value !== undefined) expected.set(each, value);
+          }
+          expect(await cache.getMany(batch), context).toEqual(expected);
+        } else if (operation === 8) {
+          const data = Object.fromEntries([key, `k${next(maxEntries + 6)}`].map((each) => [each, step]));
+          await cache.setMany(data, timeout);
+          for (const each of Object.keys(data)) model.set(each, step, expiryOf(timeout));
         } else {
           expect(await cache.get(key), context).toBe(model.get(key, now()));
         }
