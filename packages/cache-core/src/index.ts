@@ -40,3 +40,4 @@ export {
 export { backendForScheme, commonParamsFromUrl, parseCacheUrl, registerCacheScheme, type ParsedCacheUrl } from './urls';
 export { makeTemplateFragmentKey } from './fragment-key';
 export { pyRepr, pyStr } from './python-text';
+export { ringPointIndex } from './hash-ring';

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { ringPointIndex } from '@cachette/cache-core';
 
 /**
  * The part of a key that decides its shard: the text between the first `{` and the next `}` when
@@ -43,15 +44,6 @@ export class HashRing<T> {
 
   /** The node owning `key` (after hash-tag extraction). */
   nodeFor(key: string): T {
-    const hash = digest(hashTag(key)).readUInt32LE(0);
-    const points = this.points;
-    let low = 0;
-    let high = points.length;
-    while (low < high) {
-      const middle = (low + high) >>> 1;
-      if (points[middle]! < hash) low = middle + 1;
-      else high = middle;
-    }
-    return this.owners[low === points.length ? 0 : low]!;
+    return this.owners[ringPointIndex(this.points, digest(hashTag(key)).readUInt32LE(0))]!;
   }
 }
