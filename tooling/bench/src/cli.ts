@@ -17,6 +17,9 @@ Options:
 
 const suitesDirectory = new URL('./suites/', import.meta.url);
 
+/** A mistake in the command line: reported by its message alone, without a stack. */
+class UsageError extends Error {}
+
 function availableSuites(): string[] {
   return readdirSync(suitesDirectory)
     .filter((file) => file.endsWith('.ts'))
@@ -27,16 +30,16 @@ function availableSuites(): string[] {
 function positiveNumber(name: string, text: string | undefined, fallback: number): number {
   if (text === undefined) return fallback;
   const value = Number(text);
-  if (!Number.isFinite(value) || value <= 0) throw new Error(`--${name} must be a positive number; got '${text}'`);
+  if (!Number.isFinite(value) || value <= 0) throw new UsageError(`--${name} must be a positive number; got '${text}'`);
   return value;
 }
 
 async function loadSuite(name: string): Promise<BenchSuite> {
   if (!availableSuites().includes(name)) {
-    throw new Error(`No suite '${name}'. Suites: ${availableSuites().join(', ') || 'none'}\n\n${USAGE}`);
+    throw new UsageError(`No suite '${name}'. Suites: ${availableSuites().join(', ') || 'none'}`);
   }
   const module = (await import(new URL(`${name}.ts`, suitesDirectory).href)) as { default?: BenchSuite };
-  if (typeof module.default?.setup !== 'function') throw new Error(`src/suites/${name}.ts must export default defineSuite({ ... })`);
+  if (typeof module.default?.setup !== 'function') throw new UsageError(`src/suites/${name}.ts must export default defineSuite({ ... })`);
   return module.default;
 }
 
@@ -93,6 +96,7 @@ async function main(): Promise<void> {
 }
 
 main().catch((error: unknown) => {
-  console.error(error instanceof Error ? (error.stack ?? error.message) : error);
+  const isUsage = error instanceof UsageError || String((error as { code?: unknown }).code).startsWith('ERR_PARSE_ARGS');
+  console.error(isUsage ? `${(error as Error).message}\n\n${USAGE}` : error);
   process.exitCode = 1;
 });
