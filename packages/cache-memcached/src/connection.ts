@@ -98,7 +98,8 @@ export class Connection<R extends ConnectionRequest> implements ReplyQueue<R> {
     if (!this.socket && !this.connect()) {
       return request.fail(new CacheConnectionError(`Memcached ${this.name} is unreachable; retrying in ${this.retryAt - Date.now()} ms`));
     }
-    this.waiting.push(request);
+    // The silence that times a server out is counted from the first outstanding request.
+    if (this.waiting.push(request) === 1) this.lastProgressAt = Date.now();
     this.armStallTimer();
     if (this.ready && this.waiting.length === 1 && !this.flushScheduled) {
       this.socket!.write(request.payload);
@@ -198,7 +199,6 @@ export class Connection<R extends ConnectionRequest> implements ReplyQueue<R> {
   private armStallTimer(): void {
     if (this.stallTimerArmed) return;
     this.stallTimerArmed = true;
-    this.lastProgressAt = Date.now();
     if (this.stallTimer) this.stallTimer.refresh();
     else this.stallTimer = setTimeout(() => this.checkStall(), this.options.operationTimeoutMs).unref();
   }

@@ -33,6 +33,23 @@ describe.skipIf(skip)(`connections to a real server${skip ? ` (skipped: ${skip})
     });
   }
 
+  it('a blocked event loop is not taken for a silent server', async () => {
+    const client = new MemcachedClient(server.url, { operationTimeout: 0.2 });
+    const blockFor = (ms: number): void => {
+      const until = Date.now() + ms;
+      while (Date.now() < until);
+    };
+    await client.set('k', 'v');
+    // Replies wait unread while the loop is blocked with a request outstanding…
+    const outstanding = client.get('k');
+    blockFor(600);
+    expect((await outstanding)?.value.toString()).toBe('v');
+    // …and a request sent right after a long block gets its full time.
+    blockFor(600);
+    expect((await client.get('k'))?.value.toString()).toBe('v');
+    await client.close();
+  });
+
   it('a stalled server fails outstanding requests with CacheTimeoutError, and the client recovers', async () => {
     const client = new MemcachedClient(server.url, { operationTimeout: 0.3 });
     await client.set('k', 'v');
