@@ -24,6 +24,14 @@ function newCache(options: object = {}, params: object = {}): LocMemCache {
   return new LocMemCache({ location: freshLocation(), options, ...params });
 }
 
+const FAKE_START_MS = 1_700_000_000_000;
+
+/** A cache whose clock the test moves (timers are real again after each test). */
+function cacheOnFakeClock(): LocMemCache {
+  vi.useFakeTimers({ now: FAKE_START_MS });
+  return newCache();
+}
+
 afterEach(() => {
   vi.useRealTimers();
 });
@@ -56,8 +64,7 @@ describe('LocMemCache (Django LocMemCacheTests)', () => {
   });
 
   it('keeps the expiry across incr and decr', async () => {
-    vi.useFakeTimers({ now: 1_700_000_000_000 });
-    const cache = newCache();
+    const cache = cacheOnFakeClock();
     await cache.set('counter', 1, 10);
     expect(await cache.incr('counter')).toBe(2);
     expect(await cache.decr('counter', 5)).toBe(-3);
@@ -156,8 +163,7 @@ describe('LocMemCache culling', () => {
 
 describe('LocMemCache expiry', () => {
   it('drops expired entries lazily and reports them missing', async () => {
-    vi.useFakeTimers({ now: 1_700_000_000_000 });
-    const cache = newCache();
+    const cache = cacheOnFakeClock();
     await cache.set('short', 'lived', 1);
     await cache.set('forever', 'lived', null);
     vi.advanceTimersByTime(1_000);
@@ -169,19 +175,17 @@ describe('LocMemCache expiry', () => {
   // lru-cache caches its clock and captures `performance` at import, so fake clocks miss it
   // (isaacs/node-lru-cache#345, #349); here every operation reads the global Date.now().
   it('follows a fake clock set after import, without any timer running', async () => {
-    vi.useFakeTimers({ now: 1_700_000_000_000 });
-    const cache = newCache();
+    const cache = cacheOnFakeClock();
     await cache.set('key', 'value', 60);
     expect(await cache.get('key')).toBe('value');
-    vi.setSystemTime(1_700_000_059_000);
+    vi.setSystemTime(FAKE_START_MS + 59_000);
     expect(await cache.get('key')).toBe('value');
-    vi.setSystemTime(1_700_000_060_000);
+    vi.setSystemTime(FAKE_START_MS + 60_000);
     expect(await cache.get('key')).toBeUndefined();
   });
 
   it('returns false from touch on an expired key and does not revive it', async () => {
-    vi.useFakeTimers({ now: 1_700_000_000_000 });
-    const cache = newCache();
+    const cache = cacheOnFakeClock();
     await cache.set('key', 'value', 1);
     vi.advanceTimersByTime(1_500);
     expect(await cache.touch('key', 100)).toBe(false);
@@ -189,8 +193,7 @@ describe('LocMemCache expiry', () => {
   });
 
   it('extends the expiry with touch', async () => {
-    vi.useFakeTimers({ now: 1_700_000_000_000 });
-    const cache = newCache();
+    const cache = cacheOnFakeClock();
     await cache.set('key', 'value', 1);
     expect(await cache.touch('key', 10)).toBe(true);
     vi.advanceTimersByTime(5_000);
