@@ -109,6 +109,11 @@ export class Connection<R extends ConnectionRequest> implements ReplyQueue<R> {
     if (this.ready) this.scheduleFlush();
   }
 
+  /** Lets the next request try to connect at once, whatever the backoff (a server put back in service). */
+  retryNow(): void {
+    this.retryAt = 0;
+  }
+
   /**
    * Lets outstanding requests finish (up to the operation timeout), then closes the socket. A
    * later request connects again, as Django's memcached backends do after `close()`.
@@ -117,7 +122,7 @@ export class Connection<R extends ConnectionRequest> implements ReplyQueue<R> {
     while (this.waiting.length > 0) await new Promise<void>((resolve) => (this.drained = resolve));
     this.drained = undefined;
     this.drop(undefined);
-    this.retryAt = 0;
+    this.retryNow();
     this.backoffMs = this.options.minBackoffMs;
   }
 

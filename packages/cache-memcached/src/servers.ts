@@ -86,6 +86,14 @@ export class ServerNode<R extends ConnectionRequest> {
     chosen.send(request);
   }
 
+  /** Back in service after `retryTimeout`: the next request connects rather than waiting out a backoff. */
+  readmit(failureLimit: number): void {
+    this.ejectedUntil = 0;
+    // One more failure takes it out again at once, rather than after `failureLimit` more.
+    this.consecutiveFailures = failureLimit - 1;
+    for (const connection of this.connections) connection.retryNow();
+  }
+
   async close(): Promise<void> {
     await Promise.all(this.connections.map((connection) => connection.close()));
   }
@@ -157,9 +165,7 @@ export class ServerPool<R extends ConnectionRequest> {
     for (const node of this.nodes) {
       if (node.ejectedUntil === 0) continue;
       if (node.ejectedUntil <= now) {
-        node.ejectedUntil = 0;
-        // One more failure takes it out again at once, rather than after `failureLimit` more.
-        node.consecutiveFailures = this.failover.failureLimit - 1;
+        node.readmit(this.failover.failureLimit);
       } else {
         this.nextRetryAt = Math.min(this.nextRetryAt, node.ejectedUntil);
       }
