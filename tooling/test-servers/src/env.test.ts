@@ -1,10 +1,14 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { serverSkipReason, startMariaDb, startMemcached, startPostgres, startRedis } from './index.js';
 import { processesWith } from './test-helpers.js';
 
 const VARIABLES = ['CACHETTE_REDIS_URL', 'CACHETTE_MEMCACHED_SERVERS', 'CACHETTE_POSTGRES_URL', 'CACHETTE_MYSQL_URL', 'CACHETTE_REQUIRE_SERVERS'];
 const saved = Object.fromEntries(VARIABLES.map((name) => [name, process.env[name]]));
 
+// Each test starts from none of them set, whatever the outer environment (CI sets REQUIRE).
+beforeEach(() => {
+  for (const name of VARIABLES) delete process.env[name];
+});
 afterEach(() => {
   for (const name of VARIABLES) {
     if (saved[name] === undefined) delete process.env[name];
