@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { tail, type UserIds } from './system.js';
+import { unwatch, watch } from './watchdog.js';
 
 /** How to start one server and how to tell that it answers. */
 export interface ServerCommand {
@@ -60,6 +61,8 @@ export class ServerProcess {
     });
     this.child = child;
     liveProcesses.add(this);
+    const group = child.pid;
+    if (group !== undefined) watch({ group });
     this.exit = new Promise((resolve) => {
       child.on('error', (error) => {
         this.exitStatus = error.message;
@@ -68,6 +71,7 @@ export class ServerProcess {
       child.on('exit', (code, signal) => {
         this.exitStatus = signal ?? `exit code ${code}`;
         liveProcesses.delete(this);
+        if (group !== undefined) unwatch({ group });
         resolve();
       });
     });
@@ -204,6 +208,7 @@ export function makeTempDir(prefix: string, owner?: UserIds, mode = 0o700): stri
   chmodSync(dir, mode);
   if (owner) chownSync(dir, owner.uid, owner.gid);
   liveTempDirs.add(dir);
+  watch({ dir });
   installExitCleanup();
   return dir;
 }
@@ -222,6 +227,7 @@ export async function inTempDir<T>(prefix: string, owner: UserIds | undefined, u
 export async function removeTempDir(dir: string): Promise<void> {
   liveTempDirs.delete(dir);
   await rm(dir, { recursive: true, force: true });
+  unwatch({ dir });
 }
 
 let exitCleanupInstalled = false;
