@@ -19,6 +19,7 @@ describe.skipIf(skip)(`startRedis${skip ? ` (skipped: ${skip})` : ''}`, () => {
     expect(await connectionRefused(server.port)).toBe(true);
     expect(await portIsFree(server.port)).toBe(true);
     expect(processesWith('redis-server', `127.0.0.1:${server.port}`)).toEqual([]);
+    await expect(server.restart()).rejects.toThrow(/was stopped; start a new one/);
   });
 
   it('runs two independent instances at once', async () => {

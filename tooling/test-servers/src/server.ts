@@ -47,6 +47,8 @@ export function localServer(kind: ServerKind, address: ServerAddress, server: Se
     },
     kill: () => server.kill(),
     restart: async () => {
+      // Its directory is gone after stop(): a restart could only fail in confusing ways.
+      if (stopped) throw new Error(`This ${kind} test server was stopped; start a new one instead of restarting it`);
       await server.kill();
       await server.start();
     },
