@@ -57,7 +57,8 @@ describe.skipIf(skip)(`RedisCache conformance${skip ? ` (skipped: ${skip})` : ''
 describe.skipIf(skipControl)(`RedisCache conformance with a replica${skipControl ? ` (skipped: ${skipControl})` : ''}`, () => {
   conformance('redis primary with a replica', primaryWithReplica, (started) => ({
     location: started.map((server) => server.url),
-    // Reads go to the replica: waiting for it after each write gives read-your-writes.
-    options: { waitReplicas: 1, waitReplicasTimeout: 1000 },
+    // Reads go to the replica: waiting for it after each write gives read-your-writes. WAIT gives
+    // up after its timeout, so it is generous for a loaded machine.
+    options: { waitReplicas: 1, waitReplicasTimeout: 10_000 },
   }));
 });

@@ -289,7 +289,7 @@ describe.skipIf(skipControl)(`RedisCache with a read replica${skipControl ? ` (s
   it('writes to the primary and reads from the replica', async () => {
     const primary = await startRedis();
     const replica = await startReplica(primary);
-    const cache = new RedisCache({ location: `${primary.url};${replica.url}`, options: { waitReplicas: 1, waitReplicasTimeout: 1000 } });
+    const cache = new RedisCache({ location: `${primary.url};${replica.url}`, options: { waitReplicas: 1, waitReplicasTimeout: 10_000 } });
     const replicaClient = new RedisClient(replica.url);
     try {
       await cache.set('k', 'v');
