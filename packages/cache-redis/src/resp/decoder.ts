@@ -131,6 +131,8 @@ export class RespDecoder {
       const joined = Buffer.concat(this.pending, this.pendingLength + take);
       this.pending = [];
       this.pendingLength = 0;
+      // `needed` describes only the pending element; readers set it again when they stop short.
+      this.needed = 0;
       start += take;
       this.parse(joined, 0);
     }
@@ -162,15 +164,17 @@ export class RespDecoder {
     this.offset = offset;
     while (this.offset < buffer.length) {
       const start = this.offset;
-      this.needed = 0;
       const step = this.readElement();
       if (step === undefined) {
         this.keepRemainder(start);
         return;
       }
-      if (step === OPENED) continue;
+      if (typeof step === 'symbol') {
+        if (step === STREAM_END) this.deliver(step);
+        continue;
+      }
       // Most replies are not nested: hand them over without the aggregate bookkeeping.
-      if (this.stack.length === 0 && step !== STREAM_END) this.callbacks.onReply(step);
+      if (this.stack.length === 0) this.callbacks.onReply(step);
       else this.deliver(step);
     }
     this.buffer = EMPTY;
