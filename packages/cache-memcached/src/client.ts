@@ -154,9 +154,10 @@ export class MemcachedClient {
 
   /** The items found, by key: one multi-get per server, sent in parallel. */
   async getMany(keys: Iterable<string>, options: { cas?: boolean } = {}): Promise<Map<string, MemcachedItem>> {
-    const unique = [...new Set(keys)];
-    unique.forEach(checkKey);
-    const groups = this.pool.groupByNode(unique);
+    // Repeated keys need no filtering: the server answers each once per request, the map keeps one.
+    const list = Array.isArray(keys) ? (keys as readonly string[]) : [...keys];
+    list.forEach(checkKey);
+    const groups = this.pool.groupByNode(list);
     if (groups.size === 1) {
       const [node, group] = groups.entries().next().value!;
       return this.sendTo(node, this.wire.retrieve(group, options));
@@ -226,9 +227,9 @@ export class MemcachedClient {
   }
 
   async deleteMany(keys: Iterable<string>): Promise<void> {
-    const unique = [...new Set(keys)];
-    unique.forEach(checkKey);
-    await Promise.all([...this.pool.groupByNode(unique)].map(([node, group]) => this.sendTo(node, this.wire.deleteMany(group))));
+    const list = Array.isArray(keys) ? (keys as readonly string[]) : [...keys];
+    list.forEach(checkKey);
+    await Promise.all([...this.pool.groupByNode(list)].map(([node, group]) => this.sendTo(node, this.wire.deleteMany(group))));
   }
 
   /** Gives the item a new exptime; `false` when missing. */

@@ -13,7 +13,7 @@ import {
   type ParsedCacheUrl,
   type SerializerOption,
 } from '@cachette/cache-core';
-import { MemcachedClient, type MemcachedClientOptions } from './client';
+import { MemcachedClient, type MemcachedClientOptions, type MemcachedItem } from './client';
 import { MAX_KEY_BYTES } from './keys';
 import { ValueCodec, signedCounterValue } from './value-flags';
 
@@ -140,9 +140,9 @@ export class MemcachedCache extends BaseCache {
   }
 
   protected override async getManyItems(keys: readonly string[]): Promise<Map<string, unknown>> {
-    const items = await this.guard(this.client.getMany(keys), new Map());
-    const found = new Map<string, unknown>();
-    for (const [key, item] of items) found.set(key, this.codec.decode(item));
+    const found: Map<string, unknown> = await this.guard(this.client.getMany(keys), new Map());
+    // Replacing the values of existing keys keeps the map's shape: no second map to build.
+    for (const [key, item] of found) found.set(key, this.codec.decode(item as MemcachedItem));
     return found;
   }
 

@@ -75,19 +75,20 @@ const readCounter: ReplyReader<Buffer, bigint | undefined> = (packet) => {
 const readVersion: ReplyReader<Buffer, string> = (packet) =>
   packetStatus(packet) === Status.noError ? packetValue(packet).toString('latin1') : UNEXPECTED;
 
-function itemOf(packet: Buffer): MemcachedItem {
-  return { value: Buffer.from(packetValue(packet)), flags: packetExtras(packet).readUInt32BE(0), cas: packetCas(packet) };
+/** The item in a get response; the CAS token only when asked for (a bigint per item is not free). */
+function itemOf(packet: Buffer, withCas: boolean): MemcachedItem {
+  return { value: Buffer.from(packetValue(packet)), flags: packetExtras(packet).readUInt32BE(0), cas: withCas ? packetCas(packet) : undefined };
 }
 
 /** `get` (or `gat`) of one key: the item, or `undefined`. */
 class SingleGetRequest extends BinaryRequest<MemcachedItem | undefined> {
-  constructor(payload: Buffer, private readonly key: string) {
+  constructor(payload: Buffer, private readonly key: string, private readonly withCas: boolean) {
     super(payload);
   }
 
   onPacket(packet: Buffer): boolean {
     const status = packetStatus(packet);
-    if (status === Status.noError) this.resolve(itemOf(packet));
+    if (status === Status.noError) this.resolve(itemOf(packet, this.withCas));
     else if (status === Status.keyNotFound) this.resolve(undefined);
     else this.fail(errorFromStatus(status, this.key));
     return true;
@@ -115,8 +116,12 @@ abstract class QuietBatchRequest<T> extends BinaryRequest<T> {
 class QuietGetRequest extends QuietBatchRequest<Map<string, MemcachedItem>> {
   private readonly found = new Map<string, MemcachedItem>();
 
+  constructor(payload: Buffer, private readonly withCas: boolean) {
+    super(payload);
+  }
+
   protected onQuietResponse(packet: Buffer): void {
-    if (packetStatus(packet) === Status.noError) this.found.set(packetKey(packet), itemOf(packet));
+    if (packetStatus(packet) === Status.noError) this.found.set(packetKey(packet), itemOf(packet, this.withCas));
   }
 
   protected result(): Map<string, MemcachedItem> {
@@ -261,18 +266,18 @@ export const binaryProtocol: MemcachedProtocol<AnyBinaryRequest> = {
     });
   },
 
-  retrieve(keys, { touchExptime }) {
+  retrieve(keys, { cas = false, touchExptime }) {
     const touching = touchExptime !== undefined;
     const writeExptime = (packet: Buffer, offset: number): void => void packet.writeUInt32BE(binaryExptime(touchExptime ?? 0), offset);
     const opcode = touching ? Opcode.getAndTouchKQ : Opcode.getKQ;
-    return new QuietGetRequest(encodeQuietBatch(opcode, keys, touching ? 4 : 0, noValue, writeExptime));
+    return new QuietGetRequest(encodeQuietBatch(opcode, keys, touching ? 4 : 0, noValue, writeExptime), cas);
   },
 
-  retrieveOne(key, { touchExptime }) {
-    if (touchExptime === undefined) return new SingleGetRequest(encodeRequest(Opcode.get, key), key);
+  retrieveOne(key, { cas = false, touchExptime }) {
+    if (touchExptime === undefined) return new SingleGetRequest(encodeRequest(Opcode.get, key), key, cas);
     const payload = encodeRequest(Opcode.getAndTouch, key, 4);
     payload.writeUInt32BE(binaryExptime(touchExptime), HEADER_SIZE);
-    return new SingleGetRequest(payload, key);
+    return new SingleGetRequest(payload, key, cas);
   },
 
   store(verb, key, item, exptime) {
