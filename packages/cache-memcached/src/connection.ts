@@ -95,8 +95,9 @@ export class Connection<R extends ConnectionRequest> implements ReplyQueue<R> {
   }
 
   send(request: R): void {
-    if (!this.socket && !this.connect()) {
-      return request.fail(new CacheConnectionError(`Memcached ${this.name} is unreachable; retrying in ${this.retryAt - Date.now()} ms`));
+    if (!this.socket) {
+      const refusal = this.connect();
+      if (refusal) return request.fail(refusal);
     }
     // The silence that times a server out is counted from the first outstanding request.
     if (this.waiting.push(request) === 1) this.lastProgressAt = Date.now();
@@ -126,26 +127,37 @@ export class Connection<R extends ConnectionRequest> implements ReplyQueue<R> {
     this.backoffMs = this.options.minBackoffMs;
   }
 
-  private connect(): boolean {
-    if (Date.now() < this.retryAt) return false;
-    const { address, tls: tlsOptions, connectTimeoutMs } = this.options;
-    const socket =
-      'path' in address
-        ? net.connect({ path: address.path })
-        : tlsOptions
-          ? tls.connect({ host: address.host, port: address.port, servername: net.isIP(address.host) ? undefined : address.host, ...tlsOptions })
-          : net.connect({ host: address.host, port: address.port });
+  /** Opens the socket; returns why it cannot now (backing off, or options Node refuses). */
+  private connect(): Error | undefined {
+    if (Date.now() < this.retryAt) {
+      return new CacheConnectionError(`Memcached ${this.name} is unreachable; retrying in ${this.retryAt - Date.now()} ms`);
+    }
+    let socket: net.Socket;
+    try {
+      socket = this.openSocket();
+    } catch (error) {
+      return new CacheConnectionError(`Cannot connect to memcached ${this.name}: ${(error as Error).message}`, { cause: error });
+    }
     this.socket = socket;
+    const { connectTimeoutMs } = this.options;
     socket.setNoDelay(true);
     socket.setKeepAlive(true, 30_000);
     socket.setTimeout(connectTimeoutMs, () => {
       this.fail(socket, new CacheTimeoutError(`Connecting to memcached ${this.name} took longer than ${connectTimeoutMs} ms`));
     });
-    socket.once(tlsOptions ? 'secureConnect' : 'connect', () => this.onConnected(socket));
+    socket.once(socket instanceof tls.TLSSocket ? 'secureConnect' : 'connect', () => this.onConnected(socket));
     socket.on('data', (chunk: Buffer) => this.onData(socket, chunk));
     socket.on('error', (error) => this.fail(socket, new CacheConnectionError(`Memcached ${this.name}: ${error.message}`, { cause: error })));
     socket.on('close', () => this.fail(socket, new CacheConnectionError(`Memcached ${this.name} closed the connection`)));
-    return true;
+    return undefined;
+  }
+
+  private openSocket(): net.Socket {
+    const { address, tls: tlsOptions } = this.options;
+    if ('path' in address) return net.connect({ path: address.path });
+    if (!tlsOptions) return net.connect({ host: address.host, port: address.port });
+    const servername = net.isIP(address.host) ? undefined : address.host;
+    return tls.connect({ host: address.host, port: address.port, servername, ...tlsOptions });
   }
 
   private onConnected(socket: net.Socket): void {

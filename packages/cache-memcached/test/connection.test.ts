@@ -127,3 +127,9 @@ describe('faults a real server cannot produce', () => {
     await peer.close();
   });
 });
+
+it('TLS options Node refuses fail the request with CacheConnectionError instead of throwing', async () => {
+  const client = new MemcachedClient('127.0.0.1:1', { tls: { ca: 'not a certificate', cert: 'nor this', key: 'nor this' } });
+  await expect(client.get('k')).rejects.toBeInstanceOf(CacheConnectionError);
+  await client.close();
+});
