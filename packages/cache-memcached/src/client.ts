@@ -158,6 +158,7 @@ export class MemcachedClient {
     const list = Array.isArray(keys) ? (keys as readonly string[]) : [...keys];
     list.forEach(checkKey);
     const groups = this.pool.groupByNode(list);
+    if (groups.size === 0) return new Map();
     if (groups.size === 1) {
       const [node, group] = groups.entries().next().value!;
       return this.sendTo(node, this.wire.retrieve(group, options));
@@ -258,11 +259,13 @@ export class MemcachedClient {
   }
 
   private store(verb: StorageVerb, key: string, value: Buffer | string, options: StoreOptions = {}, cas?: bigint): Promise<boolean> {
-    const item: StoreItem = { value: toBuffer(value), flags: checkFlags(options.flags ?? 0), cas };
-    return this.send(key, () => this.wire.store(verb, key, item, checkExptime(options.exptime ?? 0)));
+    return this.send(key, () => {
+      const item: StoreItem = { value: toBuffer(value), flags: checkFlags(options.flags ?? 0), cas };
+      return this.wire.store(verb, key, item, checkExptime(options.exptime ?? 0));
+    });
   }
 
-  /** Checks the key, then sends the request to the server that holds it. */
+  /** Checks the key and the request's arguments, then sends it to the server that holds the key. */
   private send<T>(key: string, makeRequest: () => Sent<AnyRequest, T>): Promise<T> {
     try {
       checkKey(key);

@@ -132,7 +132,8 @@ export class ServerPool<R extends ConnectionRequest> {
 
   /** Keys grouped by the server that holds them, in first-seen order. */
   groupByNode(keys: readonly string[]): Map<ServerNode<R>, string[]> {
-    if (this.nodes.length === 1) return new Map([[this.nodeFor(keys[0] ?? ''), [...keys]]]);
+    if (keys.length === 0) return new Map();
+    if (this.nodes.length === 1) return new Map([[this.nodeFor(keys[0]!), [...keys]]]);
     const groups = new Map<ServerNode<R>, string[]>();
     for (const key of keys) {
       const node = this.nodeFor(key);

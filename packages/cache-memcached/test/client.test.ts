@@ -142,6 +142,28 @@ for (const protocol of ['text', 'binary'] as const) {
       expect(await client.get('gone')).toBe(undefined);
     });
 
+    it('empty multi-key operations send nothing and resolve', async () => {
+      expect(await client.getMany([])).toEqual(new Map());
+      expect(await client.setMany([])).toEqual([]);
+      await client.deleteMany([]);
+      expect(await client.set('after-empty', 'v')).toBe(true);
+    });
+
+    it('bad flags, exptimes and deltas reject instead of throwing', async () => {
+      const attempts = [
+        () => client.set('k', 'v', { flags: -1 }),
+        () => client.set('k', 'v', { flags: 2 ** 32 }),
+        () => client.touch('k', 1.5),
+        () => client.incr('k', -1),
+        () => client.setMany([['k', { value: 'v', flags: 0.5 }]]),
+      ];
+      for (const attempt of attempts) {
+        let outcome: Promise<unknown> | undefined;
+        expect(() => (outcome = attempt())).not.toThrow();
+        await expect(outcome).rejects.toBeInstanceOf(RangeError);
+      }
+    });
+
     it('version and stats per server', async () => {
       expect((await client.version()).get(server.url)).toMatch(/^\d+\.\d+/);
       expect((await client.stats()).get(server.url)?.get('pid')).toMatch(/^\d+$/);

@@ -15,10 +15,6 @@ export abstract class TextRequest<T> extends PendingRequest<T> {
   abstract onLine(line: string): boolean;
 }
 
-function isErrorLine(line: string): boolean {
-  return line === 'ERROR' || line.startsWith('CLIENT_ERROR') || line.startsWith('SERVER_ERROR');
-}
-
 /** The typed error for an error reply to a command on `key`. */
 export function errorFromLine(line: string, key: string | undefined): Error {
   const subject = key === undefined ? '' : ` for key '${key}'`;
@@ -56,6 +52,7 @@ const readCounter: LineReader<bigint | undefined> = (line) => {
 };
 
 const readVersion: LineReader<string> = (line) => (line.startsWith('VERSION ') ? line.slice(8) : UNEXPECTED);
+
 /** VALUE items until END. */
 abstract class ValuesUntilEnd<T> extends TextRequest<T> {
   override onValue(key: string, flags: number, value: Buffer, cas: bigint | undefined): void {
