@@ -104,12 +104,13 @@ export class MemcachedCache extends BaseCache {
 
   protected async setItem(key: string, value: unknown, timeout: number | null): Promise<void> {
     const item = this.codec.encode(value);
+    // Django's rule: a value that cannot be stored must not leave the old one behind.
+    const forgetOldValue = (): Promise<boolean> => this.guard(this.client.delete(key), false);
     try {
       const stored = await this.guard(this.client.set(key, item.value, { flags: item.flags, exptime: timeout! }), true);
-      if (!stored) await this.client.delete(key);
+      if (!stored) await forgetOldValue();
     } catch (error) {
-      // Django's rule: a value that cannot be stored must not leave the old one behind.
-      if (error instanceof ValueTooLargeError) await this.guard(this.client.delete(key), false);
+      if (error instanceof ValueTooLargeError) await forgetOldValue();
       throw error;
     }
   }
