@@ -3,10 +3,18 @@ import type { SuiteContext } from './suite-context';
 
 type ErrorClass = abstract new (...args: never[]) => Error;
 
-/**
- * Awaits `operation` and checks it rejected with `errorClass` (and `message`, when given).
- * `what` names the operation in the failure when a test checks several.
- */
+/** Checks a settled operation rejected with `errorClass`; `what` names the operation in the failure. */
+export function expectSettledRejection(outcome: PromiseSettledResult<unknown> | undefined, errorClass: ErrorClass, what: string): Error {
+  if (outcome?.status !== 'rejected') {
+    throw new Error(`Expected ${what} to reject with ${errorClass.name}; it resolved with ${String(outcome?.value)}`);
+  }
+  if (!(outcome.reason instanceof errorClass)) {
+    throw new Error(`Expected ${what} to reject with ${errorClass.name}; it rejected with ${String(outcome.reason)}`, { cause: outcome.reason });
+  }
+  return outcome.reason;
+}
+
+/** Awaits `operation` and checks it rejected with `errorClass` (and `message`, when given). */
 export async function expectRejection(
   suite: SuiteContext,
   operation: Promise<unknown>,
@@ -14,20 +22,10 @@ export async function expectRejection(
   message?: string,
   what = 'the operation',
 ): Promise<Error> {
-  let outcome: { rejected: true; error: unknown } | { rejected: false; value: unknown };
-  try {
-    outcome = { rejected: false, value: await operation };
-  } catch (error) {
-    outcome = { rejected: true, error };
-  }
-  if (!outcome.rejected) {
-    throw new Error(`Expected ${what} to reject with ${errorClass.name}; it resolved with ${String(outcome.value)}`);
-  }
-  if (!(outcome.error instanceof errorClass)) {
-    throw new Error(`Expected ${what} to reject with ${errorClass.name}; it rejected with ${String(outcome.error)}`, { cause: outcome.error });
-  }
-  if (message !== undefined) suite.expect((outcome.error as Error).message).toBe(message);
-  return outcome.error as Error;
+  const [outcome] = await Promise.allSettled([operation]);
+  const error = expectSettledRejection(outcome, errorClass, what);
+  if (message !== undefined) suite.expect(error.message).toBe(message);
+  return error;
 }
 
 /**

@@ -1,4 +1,5 @@
 import { registerBasicTests } from './suites/basic';
+import { registerConcurrencyTests } from './suites/concurrency';
 import { registerCounterTests } from './suites/counters';
 import { registerCullingTests } from './suites/culling';
 import { registerGetOrSetTests } from './suites/get-or-set';
@@ -16,6 +17,7 @@ export type { Assertion, ConformanceTarget, HookBody, TestApi, TestBody, TestFun
 export { customKeyFunction } from './suite-context';
 export {
   registerBasicTests,
+  registerConcurrencyTests,
   registerCounterTests,
   registerCullingTests,
   registerGetOrSetTests,
@@ -42,6 +44,7 @@ const TOPICS = [
   registerKeyValidationTests,
   registerGetOrSetTests,
   registerCullingTests,
+  registerConcurrencyTests,
 ];
 
 /** Registers every topic for a backend that stores values; capabilities it lacks skip with a reason. */

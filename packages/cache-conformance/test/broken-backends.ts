@@ -129,3 +129,29 @@ export const utf8BufferSerializer: Serializer = {
     }
   },
 };
+
+/** Answers concurrent reads in the wrong order, as a protocol client that mismatches pipelined replies. */
+export class MisorderedRepliesCache extends MapCache {
+  private pending: Array<{ value: unknown; resolve: (value: unknown) => void }> = [];
+
+  protected override getItem(key: string): Promise<unknown> {
+    const value = super.getItem(key);
+    return new Promise((resolve) => {
+      if (this.pending.push({ value, resolve }) === 1) setImmediate(() => this.answerReversed());
+    });
+  }
+
+  private answerReversed(): void {
+    const batch = this.pending;
+    this.pending = [];
+    batch.forEach(({ resolve }, index) => resolve(batch[batch.length - 1 - index]!.value));
+  }
+}
+
+/** Runs what follows a line break in a key, as a text protocol that pastes keys into commands would. */
+export class KeyInjectionCache extends MapCache {
+  protected override setItem(key: string, value: unknown, timeout: number | null): void {
+    if (key.includes('\r\nflush_all')) this.entries.clear();
+    super.setItem(key, value, timeout);
+  }
+}

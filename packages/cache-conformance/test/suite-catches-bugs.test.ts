@@ -2,6 +2,7 @@ import type { BaseCache, CacheParams } from '@cachette/cache-core';
 import { describe, expect, it } from 'vitest';
 import {
   registerBasicTests,
+  registerConcurrencyTests,
   registerConformanceSuite,
   registerCounterTests,
   registerCullingTests,
@@ -121,6 +122,18 @@ const BUGS: Bug[] = [
     backend: MapCache,
     capabilities: { culling: { afterCull: 29, afterZeroCull: 19 } },
     caughtBy: ['filling a 30-entry cache', 'with cull frequency 0'],
+  },
+  {
+    bug: 'replies matched to the wrong concurrent request',
+    register: registerConcurrencyTests,
+    backend: broken.MisorderedRepliesCache,
+    caughtBy: ['operations of every kind on 50 keys at once', 'failing operations among concurrent ones', 'values of 16 sizes'],
+  },
+  {
+    bug: 'a key run as a command',
+    register: registerKeyValidationTests,
+    backend: broken.KeyInjectionCache,
+    caughtBy: ['keys holding protocol, SQL or path syntax are data'],
   },
   {
     bug: 'reviving expired keys declared but not done',

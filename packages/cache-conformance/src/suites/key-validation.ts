@@ -1,5 +1,5 @@
-import { InvalidCacheKey, MEMCACHE_MAX_KEY_LENGTH, type BaseCache, type KeyFunction } from '@cachette/cache-core';
-import { expectRejection, keyWarningsOf } from '../expectations';
+import { InvalidCacheKey, MEMCACHE_MAX_KEY_LENGTH, memcacheKeyWarnings, type BaseCache, type KeyFunction } from '@cachette/cache-core';
+import { expectRejection, expectSettledRejection, keyWarningsOf } from '../expectations';
 import { registerTopic, type SuiteContext } from '../suite-context';
 import type { ConformanceTarget, TestApi } from '../test-api';
 
@@ -20,6 +20,18 @@ const KEYED_OPERATIONS: Operation[] = [
 ];
 
 const identityKey: KeyFunction = (key) => key;
+
+/** Keys that would act as commands where a backend pastes keys into text: memcached, RESP, SQL, paths. */
+const HOSTILE_KEYS = [
+  'inject\r\nflush_all\r\n',
+  'inject\r\nFLUSHALL\r\n',
+  '*1\r\n$8\r\nFLUSHALL\r\n',
+  "inject'); DELETE FROM cache; --",
+  'inject\u0000nul',
+  '../../../../etc/passwd',
+  '..\\..\\windows',
+  '%s%n{0}${x}',
+];
 
 // Written out rather than computed with core's pyRepr, so a wrong repr cannot agree with itself.
 const quoted = (key: string): string => `'${key}'`;
@@ -74,7 +86,7 @@ export function registerKeyValidationTests(api: TestApi, target: ConformanceTarg
       await expectKeyProblems(suite, cache, key('has space'), [charactersMessage(quoted(madeKey))]);
     });
 
-    suite.test(`control characters are shown escaped as Python's repr does, and ${outcome}`, async () => {
+    suite.test(`control characters are shown escaped as Python's repr does (${outcome})`, async () => {
       const cache = await suite.createCache({ keyFunction: identityKey });
       const badKey = key("tab\there\nnewline\x7fdel's");
       const shown = `"${badKey.replace('\t', '\\t').replace('\n', '\\n').replace('\x7f', '\\x7f')}"`;
@@ -108,6 +120,26 @@ export function registerKeyValidationTests(api: TestApi, target: ConformanceTarg
         expect(await cache.get(longest)).toBe('value');
         expect(await cache.delete(longest)).toBe(true);
       });
+    });
+
+    suite.test('keys holding protocol, SQL or path syntax are data: stored as such or refused, never run', async () => {
+      const cache = await suite.createCache({ keyFunction: identityKey });
+      await cache.set(key('victim'), 'survives');
+      for (const hostile of HOSTILE_KEYS.map(key)) {
+        const what = `set of ${JSON.stringify(hostile)}`;
+        const [stored] = await Promise.allSettled([keyWarningsOf(() => cache.set(hostile, 'injected'))]);
+        // A key memcached's rules flag may be refused (a strict backend must), only with InvalidCacheKey.
+        if (memcacheKeyWarnings(hostile).length > 0 && (strict || stored?.status === 'rejected')) {
+          expectSettledRejection(stored, InvalidCacheKey, what);
+          continue;
+        }
+        expect([what, stored?.status]).toEqual([what, 'fulfilled']);
+        await keyWarningsOf(async () => {
+          expect([hostile, await cache.getMany([hostile, key('victim')])]).toEqual([hostile, new Map([[hostile, 'injected'], [key('victim'), 'survives']])]);
+          expect([hostile, await cache.delete(hostile)]).toEqual([hostile, true]);
+        });
+      }
+      expect(await cache.get(key('victim'))).toBe('survives');
     });
 
     suite.test('a key that is not a string rejects with InvalidCacheKey', async () => {

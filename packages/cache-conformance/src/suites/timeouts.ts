@@ -1,4 +1,5 @@
 import type { BaseCache } from '@cachette/cache-core';
+import { expectRejection } from '../expectations';
 import { registerTopic } from '../suite-context';
 import type { ConformanceTarget, TestApi } from '../test-api';
 
@@ -25,6 +26,7 @@ export function registerTimeoutTests(api: TestApi, target: ConformanceTarget): v
       expect(await cache.add(key('expire3'), 'very quickly', suite.seconds(1))).toBe(true);
       await suite.sleep(2.5);
       expect(await cache.get(key('expire1'))).toBe(undefined);
+      expect(await cache.getMany([key('expire1'), key('expire3')])).toEqual(new Map());
       expect(await cache.add(key('expire2'), 'newvalue')).toBe(true);
       expect(await cache.get(key('expire2'))).toBe('newvalue');
       expect(await cache.hasKey(key('expire3'))).toBe(false);
@@ -94,7 +96,7 @@ export function registerTimeoutTests(api: TestApi, target: ConformanceTarget): v
       expect(await cache.get(key('key1'))).toBe('eggs');
     });
 
-    suite.test('a null timeout never expires, through set, add, setMany and touch', async () => {
+    suite.test('a null or infinite timeout never expires, through set, add, setMany and touch', async () => {
       const cache = await warmedCache();
       await cache.set(key('key1'), 'eggs', null);
       expect(await cache.get(key('key1'))).toBe('eggs');
@@ -107,8 +109,10 @@ export function registerTimeoutTests(api: TestApi, target: ConformanceTarget): v
       expect(await cache.get(key('key4'))).toBe('lobster bisque');
       await cache.set(key('key5'), 'belgian fries', suite.seconds(1));
       expect(await cache.touch(key('key5'), null)).toBe(true);
+      await cache.set(key('key6'), 'infinite', Number.POSITIVE_INFINITY);
       await suite.sleep(2.5);
       expect(await cache.get(key('key5'))).toBe('belgian fries');
+      expect(await cache.get(key('key6'))).toBe('infinite');
     }, { sleepUnits: 2.5 });
 
     suite.test('a zero timeout stores nothing: set, add (which still returns true), setMany and touch', async () => {
@@ -133,6 +137,15 @@ export function registerTimeoutTests(api: TestApi, target: ConformanceTarget): v
       expect(await cache.get(key('key2'))).toBe(undefined);
       expect(await cache.add(key('key3'), 'sausage', -1)).toBe(true);
       expect(await cache.get(key('key3'))).toBe(undefined);
+    });
+
+    suite.test('a timeout that is not a number rejects with TypeError and stores nothing', async () => {
+      const cache = await suite.cache();
+      for (const timeout of ['10', Number.NaN, {}]) {
+        await expectRejection(suite, cache.set(key('key1'), 'spam', timeout as number), TypeError, undefined, `set with timeout ${String(timeout)}`);
+        await expectRejection(suite, cache.add(key('key1'), 'spam', timeout as number), TypeError, undefined, `add with timeout ${String(timeout)}`);
+      }
+      expect(await cache.hasKey(key('key1'))).toBe(false);
     });
 
     suite.test('a fractional timeout is accepted', async () => {
