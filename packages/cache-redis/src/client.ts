@@ -131,7 +131,7 @@ export class RedisClient {
     } catch (error) {
       return Promise.reject(error);
     }
-    return this.connection().send(commandArgs, timeout).then(spec.reply);
+    return this.connection().send(commandArgs, timeout, spec.reply);
   }
 
   /** Runs a Lua script by SHA1, sending its source only when the server does not know it yet. */

@@ -4,7 +4,7 @@ import { CacheConnectionError, CacheTimeoutError } from '@cachette/cache-core';
 import { Fifo } from './fifo';
 import { RespDecoder, type RespValue } from './resp/decoder';
 import { encodeCommand, type RespArgument } from './resp/encoder';
-import { RedisReplyError } from './resp/reply-error';
+import { RedisReplyError, isReplyError } from './resp/reply-error';
 
 export interface ReconnectOptions {
   /** Delay before the first reconnect attempt, in ms; it doubles per failed attempt. Default 50. */
@@ -54,7 +54,7 @@ export interface ConnectionOptions {
 export type ConnectionState = 'idle' | 'connecting' | 'ready' | 'waiting' | 'closing' | 'closed';
 
 interface PendingReply {
-  resolve(value: RespValue): void;
+  resolve(value: unknown): void;
   reject(error: Error): void;
   /** `Date.now()` after which the caller gets a `CacheTimeoutError`; 0 for never. */
   deadline: number;
@@ -62,6 +62,8 @@ interface PendingReply {
   settled: boolean;
   /** Error replies resolve as values instead of rejecting (pipelines and transactions). */
   errorsAsValues: boolean;
+  /** Turns the raw reply into the caller's result; what it throws rejects the command. */
+  readReply: ((value: RespValue) => unknown) | undefined;
 }
 
 interface QueuedCommand {
@@ -140,15 +142,20 @@ export class RedisConnection {
     return ready;
   }
 
-  /** Sends one command; resolves with its reply, rejects with `RedisReplyError` for an error reply. */
-  send(args: readonly RespArgument[], timeout = this.commandTimeout): Promise<RespValue> {
+  /**
+   * Sends one command; resolves with its reply (passed through `readReply` when given), rejects
+   * with `RedisReplyError` for an error reply.
+   */
+  send(args: readonly RespArgument[], timeout?: number): Promise<RespValue>;
+  send<R>(args: readonly RespArgument[], timeout: number | undefined, readReply: (value: RespValue) => R): Promise<R>;
+  send(args: readonly RespArgument[], timeout = this.commandTimeout, readReply?: (value: RespValue) => unknown): Promise<unknown> {
     let bytes: Buffer;
     try {
       bytes = encodeCommand(args);
     } catch (error) {
       return Promise.reject(error);
     }
-    return new Promise((resolve, reject) => this.dispatch(bytes, this.pendingReply(resolve, reject, timeout, false)));
+    return new Promise((resolve, reject) => this.dispatch(bytes, this.pendingReply(resolve, reject, timeout, false, readReply)));
   }
 
   /**
@@ -192,8 +199,16 @@ export class RedisConnection {
     return new CacheConnectionError(`Redis connection to ${this.address} is closed`);
   }
 
-  private pendingReply(resolve: (value: RespValue) => void, reject: (error: Error) => void, timeout: number, errorsAsValues: boolean): PendingReply {
-    return { resolve, reject, deadline: timeout > 0 ? Date.now() + timeout : 0, settled: false, errorsAsValues };
+  /** `resolve` receives the raw reply, or what `readReply` made of it when there is one. */
+  private pendingReply(
+    resolve: (value: RespValue) => void,
+    reject: (error: Error) => void,
+    timeout: number,
+    errorsAsValues: boolean,
+    readReply?: (value: RespValue) => unknown,
+  ): PendingReply {
+    const settle = resolve as PendingReply['resolve'];
+    return { resolve: settle, reject, deadline: timeout > 0 ? Date.now() + timeout : 0, settled: false, errorsAsValues, readReply };
   }
 
   private dispatch(bytes: Buffer, reply: PendingReply): void {
@@ -267,10 +282,19 @@ export class RedisConnection {
     }
     if (!reply.settled) {
       reply.settled = true;
-      if (value instanceof RedisReplyError && !reply.errorsAsValues) reply.reject(value);
-      else reply.resolve(value);
+      if (isReplyError(value) && !reply.errorsAsValues) reply.reject(value);
+      else if (reply.readReply === undefined) reply.resolve(value);
+      else this.resolveRead(reply, value);
     }
     if (this.inFlight.length === 0 && this.closeWaiters.length > 0) this.closeWaiters.splice(0).forEach((resolve) => resolve());
+  }
+
+  private resolveRead(reply: PendingReply, value: RespValue): void {
+    try {
+      reply.resolve(reply.readReply!(value));
+    } catch (error) {
+      reply.reject(error as Error);
+    }
   }
 
   // ---- timeouts: one timer for the whole connection, armed for the oldest deadline ----------

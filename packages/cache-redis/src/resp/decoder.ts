@@ -296,7 +296,8 @@ export class RespDecoder {
     this.offset = end + 2;
     switch (type) {
       case 43 /* + */:
-        return buffer.toString('utf8', start + 1, end);
+        // `+OK` answers most writes: the same string every time, without decoding it.
+        return end === start + 3 && buffer[start + 1] === 79 && buffer[start + 2] === 75 ? 'OK' : buffer.toString('utf8', start + 1, end);
       case 45 /* - */:
         return replyError(buffer.toString('utf8', start + 1, end));
       case 95 /* _ */:

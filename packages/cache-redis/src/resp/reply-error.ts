@@ -13,3 +13,11 @@ export class RedisReplyError extends CacheProtocolError {
     this.code = space === -1 ? message : message.slice(0, space);
   }
 }
+
+/**
+ * A cheap test run on every reply: `instanceof Error` first (a plain prototype walk), since
+ * cache errors' own `instanceof` check is built for the dual-package case and costs more.
+ */
+export function isReplyError(value: unknown): value is RedisReplyError {
+  return value instanceof Error && value instanceof RedisReplyError;
+}
