@@ -49,6 +49,16 @@ describe('SQLite in-memory database', () => {
   });
 });
 
+describe('SQLite in-memory database, JSON serializer', () => {
+  const database = new Database(':memory:');
+  afterAll(() => database.close());
+  registerConformanceSuite(api, {
+    name: 'sqlite memory json',
+    createCache: (params) => sqlCache(params, undefined, { client: database, serializer: 'json' }),
+    capabilities: { ...capabilities, values: 'json' },
+  });
+});
+
 for (const [kind, start] of [
   ['postgres', startPostgres],
   ['mariadb', startMariaDb],

@@ -76,14 +76,7 @@ for (const target of DATABASE_TARGETS) {
       await rm(directory, { recursive: true, force: true });
     });
 
-    async function tableExists(table: string): Promise<boolean> {
-      const sql = {
-        sqlite: `SELECT name FROM sqlite_master WHERE type = 'table' AND name = ?`,
-        postgres: 'SELECT table_name FROM information_schema.tables WHERE table_schema = current_schema() AND table_name = ?',
-        mariadb: 'SELECT table_name FROM information_schema.tables WHERE table_schema = DATABASE() AND table_name = ?',
-      }[target.name];
-      return (await database.raw(sql, [table])).rows.length > 0;
-    }
+    const tableExists = (table: string): Promise<boolean> => database.exists('table', table);
 
     it('creates a missing table, then leaves it alone; a cache that does not create tables uses it', async () => {
       const dryRun = await run(['createcachetable', '--url', database.url, '--table', 'django cache', '--dry-run']);

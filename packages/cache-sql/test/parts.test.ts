@@ -56,7 +56,7 @@ describe('stored values and keys', () => {
     expect(parseStoredInteger('int:9007199254740993')).toBe(undefined);
   });
 
-  it('keeps keys that fit the column and stores longer ones by digest, by code points', () => {
+  it('keeps keys that fit the column and stores longer ones, or ones with NUL, by digest', () => {
     expect(storedKey(':1:short')).toBe(':1:short');
     const fits = '清'.repeat(255);
     expect(storedKey(fits)).toBe(fits);
@@ -66,6 +66,8 @@ describe('stored values and keys', () => {
     expect(stored.startsWith('k'.repeat(190) + '~')).toBe(true);
     expect(storedKey(`${long}x`)).not.toBe(stored);
     expect(Array.from(storedKey('😀'.repeat(300))).length).toBe(255);
+    expect(storedKey('a\0b')).toMatch(/^a\uFFFDb~[0-9a-f]{64}$/);
+    expect(storedKey('a\0b')).not.toBe(storedKey('a\uFFFDb'));
   });
 
   it('writes timestamps in UTC with microseconds, clamped to the years the databases hold', () => {

@@ -66,7 +66,7 @@ for (const target of DATABASE_TARGETS) {
       const { rows } = await database.raw(`SELECT ${quoteColumn('value')} AS v FROM ${quoteTable(table)} ORDER BY ${quoteColumn('cache_key')}`);
       expect(rows.map((row) => row.v)).toEqual(['int:41', v8Serializer.serialize('hello').toString('base64')]);
       expect(await columnsOf(table)).toEqual(['cache_key', 'value', 'expires']);
-      expect(await hasExpiresIndex(table)).toBe(true);
+      expect(await database.exists('index', `${table}_expires`)).toBe(true);
     });
 
     it('one statement for getMany, deleteMany, has, touch and incr; two for getMany when a row expired', async () => {
@@ -199,15 +199,6 @@ for (const target of DATABASE_TARGETS) {
         [name],
       );
       return rows.map((row) => String(row.name));
-    }
-
-    async function hasExpiresIndex(name: string): Promise<boolean> {
-      const sql = {
-        sqlite: `SELECT name FROM sqlite_master WHERE type = 'index' AND name = ?`,
-        postgres: 'SELECT indexname AS name FROM pg_indexes WHERE indexname = ?',
-        mariadb: 'SELECT index_name AS name FROM information_schema.statistics WHERE table_schema = DATABASE() AND index_name = ?',
-      }[target.name];
-      return (await database.raw(sql, [`${name}_expires`])).rows.length > 0;
     }
   });
 }
