@@ -75,10 +75,9 @@ function finishFrame(frame: Frame, bulkStrings: boolean): RespValue {
   }
 }
 
-function aggregateKind(type: number): FrameKind | undefined {
+/** The frame kind of an aggregate type byte (`*`, `%`, `~`, `>` or `|`; readElement routes only these here). */
+function aggregateKind(type: number): FrameKind {
   switch (type) {
-    case 42 /* * */:
-      return FrameKind.Array;
     case 37 /* % */:
       return FrameKind.Map;
     case 126 /* ~ */:
@@ -88,7 +87,7 @@ function aggregateKind(type: number): FrameKind | undefined {
     case 124 /* | */:
       return FrameKind.Attribute;
     default:
-      return undefined;
+      return FrameKind.Array;
   }
 }
 
@@ -156,6 +155,7 @@ export class RespDecoder {
     this.offset = 0;
     this.pending = [];
     this.pendingLength = 0;
+    this.needed = 0;
     this.stack.length = 0;
   }
 
@@ -374,7 +374,7 @@ export class RespDecoder {
   }
 
   private openAggregate(type: number, start: number): Step {
-    const kind = aggregateKind(type)!;
+    const kind = aggregateKind(type);
     const count = this.readNumber(start + 1);
     const end = this.numberEnd;
     if (end === -1) return undefined;
