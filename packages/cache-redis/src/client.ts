@@ -34,9 +34,8 @@ function readReply(command: QueuedCommand, value: RespValue): unknown {
   }
 }
 
-/** Commands gathered and sent in one write; `exec()` resolves with each result or error reply, in order. */
-export interface Pipeline extends QueuedCommands<Pipeline> {}
-export class Pipeline {
+/** Commands queued on one connection, to be written together. */
+abstract class CommandBatch {
   protected readonly commands: QueuedCommand[] = [];
 
   constructor(protected readonly connection: RedisConnection) {}
@@ -51,10 +50,17 @@ export class Pipeline {
     return this.commands.length;
   }
 
+  protected readReplies(replies: readonly RespValue[]): unknown[] {
+    return replies.map((value, index) => readReply(this.commands[index]!, value));
+  }
+}
+
+/** Commands gathered and sent in one write; `exec()` resolves with each result or error reply, in order. */
+export interface Pipeline extends QueuedCommands<Pipeline> {}
+export class Pipeline extends CommandBatch {
   async exec(): Promise<unknown[]> {
     if (this.commands.length === 0) return [];
-    const replies = await this.connection.sendBatch(this.commands.map((command) => command.args));
-    return replies.map((value, index) => readReply(this.commands[index]!, value));
+    return this.readReplies(await this.connection.sendBatch(this.commands.map((command) => command.args)));
   }
 }
 
@@ -63,13 +69,13 @@ export class Pipeline {
  * commands as values), `null` when a `WATCH`ed key changed, and rejects when the server refused
  * the transaction (`EXECABORT`).
  */
-export class Transaction extends Pipeline {
-  override async exec(): Promise<unknown[]> {
+export interface Transaction extends QueuedCommands<Transaction> {}
+export class Transaction extends CommandBatch {
+  async exec(): Promise<unknown[] | null> {
     const replies = await this.connection.sendBatch([['MULTI'], ...this.commands.map((command) => command.args), ['EXEC']]);
     const outcome = replies[replies.length - 1]!;
     if (outcome instanceof RedisReplyError) throw outcome;
-    if (outcome === null) return null as never;
-    return (outcome as RespValue[]).map((value, index) => readReply(this.commands[index]!, value));
+    return outcome === null ? null : this.readReplies(outcome as RespValue[]);
   }
 }
 
@@ -79,8 +85,8 @@ function installCommands(target: object, makeMethod: (spec: CommandSpec<unknown[
   }
 }
 
-installCommands(Pipeline.prototype, (spec) =>
-  function (this: Pipeline & { commands: QueuedCommand[] }, ...args: unknown[]) {
+installCommands(CommandBatch.prototype, (spec) =>
+  function (this: CommandBatch & { commands: QueuedCommand[] }, ...args: unknown[]) {
     this.commands.push({ args: spec.args(...args), reply: spec.reply });
     return this;
   },

@@ -175,6 +175,21 @@ describe.skipIf(skipControl)(`ACL, reconnects and stalls${skipControl ? ` (skipp
     expect((await app.get('stall'))?.toString()).toBe('during');
   });
 
+  it('closes within the command timeout while a stalled server holds replies', async () => {
+    const app = new RedisClient({ url: server.url, password: PASSWORD, commandTimeout: 300 });
+    await app.ping();
+    server.pause();
+    try {
+      const pending = app.get('k').catch((error: unknown) => error);
+      const started = Date.now();
+      await app.close();
+      expect(Date.now() - started).toBeLessThan(3000);
+      expect(await pending).toBeInstanceOf(Error);
+    } finally {
+      server.resume();
+    }
+  });
+
   it('bounds the connect time against a server that accepts but never answers', async () => {
     const proxy = await startFaultProxy({ host: server.host, port: server.port });
     proxies.push(proxy);

@@ -175,7 +175,10 @@ export class RedisConnection {
     return Promise.all(replies);
   }
 
-  /** Waits for outstanding replies (each within its timeout), then closes the socket. */
+  /**
+   * Waits for outstanding replies, then closes the socket. The wait is bounded by the command
+   * timeout (or the connect timeout when commands have none), so a stalled server cannot hold it.
+   */
   async close(): Promise<void> {
     if (this.state === 'closed') return;
     const wasOpen = this.state === 'ready' || this.state === 'connecting';
@@ -183,7 +186,12 @@ export class RedisConnection {
     clearTimeout(this.reconnectTimer);
     this.failQueued(this.offline.splice(0), this.closedError());
     this.failReadyWaiters(this.closedError());
-    if (wasOpen && this.socket && this.inFlight.length > this.settledPrefix) await new Promise<void>((resolve) => this.closeWaiters.push(resolve));
+    if (wasOpen && this.socket && this.inFlight.length > this.settledPrefix) {
+      let timer: NodeJS.Timeout | undefined;
+      const bound = new Promise<void>((resolve) => (timer = setTimeout(resolve, this.commandTimeout || this.connectTimeout)));
+      await Promise.race([new Promise<void>((resolve) => this.closeWaiters.push(resolve)), bound]);
+      clearTimeout(timer);
+    }
     this.destroy();
   }
 
