@@ -67,3 +67,15 @@ export function awkwardBinaryValues(): Array<{ label: string; value: Buffer }> {
     { label: 'an empty buffer', value: Buffer.alloc(0) },
   ];
 }
+
+/**
+ * A value of `size` bytes (letters for the JSON domain) whose content varies along its length
+ * and with `seed`: compression, chunking or mixed-up replies cannot hide behind one repeated byte.
+ */
+export function patternedValue(size: number, seed: number, domain: 'v8' | 'json'): Buffer | string {
+  const bytes = Buffer.allocUnsafe(size);
+  for (let index = 0; index < size; index++) {
+    bytes[index] = domain === 'json' ? 97 + ((index * 7 + seed) % 26) : (index * 31 + (index >> 8) + seed) & 0xff;
+  }
+  return domain === 'json' ? bytes.toString('latin1') : bytes;
+}

@@ -155,3 +155,22 @@ export class KeyInjectionCache extends MapCache {
     super.setItem(key, value, timeout);
   }
 }
+
+/** Stores an increment before checking it, as a server-side incr without a range check does. */
+export class UncheckedIncrCache extends MapCache {
+  protected override incrItem(key: string, delta: number): Awaitable<number | Missing> {
+    const entry = this.live(key);
+    if (!entry) return MISSING;
+    const current = this.serializer.deserialize(entry.data) as number;
+    entry.data = this.serializer.serialize(current + delta);
+    return incrementedValue(key, current, delta);
+  }
+}
+
+/** Reads a stored undefined as a miss. */
+export class UndefinedAsMissingCache extends MapCache {
+  protected override getItem(key: string): unknown {
+    const value = super.getItem(key);
+    return value === undefined ? MISSING : value;
+  }
+}

@@ -16,3 +16,17 @@ registerConformanceSuite(api, {
   createCache: (params) => new MapCache({ ...params, location: 'conformance-json', options: { ...params.options, serializer: 'json' } }),
   capabilities: { values: 'json', timeoutGranularity: 0.5, largeValueBytes: 64 * 1024 },
 });
+
+/** Clears only the keys of its own prefix and version, so tests must keep to keys of their own. */
+class ScopedClearMapCache extends MapCache {
+  override async clear(): Promise<void> {
+    const ownPrefix = this.makeKey('');
+    for (const key of this.entries.keys()) if (key.startsWith(ownPrefix)) this.entries.delete(key);
+  }
+}
+
+registerConformanceSuite(api, {
+  name: 'map cache (clear limited to its prefix)',
+  createCache: (params) => new ScopedClearMapCache({ ...params, location: 'conformance-scoped' }),
+  capabilities: { clearIsGlobal: false, timeoutGranularity: 0.5 },
+});

@@ -136,6 +136,18 @@ const BUGS: Bug[] = [
     caughtBy: ['keys holding protocol, SQL or path syntax are data'],
   },
   {
+    bug: 'an increment stored past the safe integer range',
+    register: registerCounterTests,
+    backend: broken.UncheckedIncrCache,
+    caughtBy: ['incr and decr past the safe integer range'],
+  },
+  {
+    bug: 'a stored undefined read as a miss',
+    register: registerGetOrSetTests,
+    backend: broken.UndefinedAsMissingCache,
+    caughtBy: ['getOrSet returns a stored undefined'],
+  },
+  {
     bug: 'reviving expired keys declared but not done',
     register: registerTimeoutTests,
     backend: MapCache,

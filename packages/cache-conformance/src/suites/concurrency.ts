@@ -2,6 +2,7 @@ import { KeyNotFoundError, NonNumericValueError, SerializationError, type BaseCa
 import { expectSettledRejection } from '../expectations';
 import { registerTopic, type SuiteContext } from '../suite-context';
 import type { ConformanceTarget, TestApi } from '../test-api';
+import { patternedValue } from '../value-samples';
 
 const KEYS = 50;
 const MANY_KEYS = 1500;
@@ -9,13 +10,6 @@ const MANY_KEYS = 1500;
 const BOUNDARY_SIZES = [1, 2, 255, 256, 1023, 1024, 1025, 8191, 8192, 8193, 16383, 16384, 16385, 65535, 65536, 65537];
 
 const indexes = (count: number): number[] => Array.from({ length: count }, (_, index) => index);
-
-/** A value of `size` bytes (or characters) whose content depends on `seed`, so replies cannot be confused. */
-function sizedValue(size: number, seed: number, domain: 'v8' | 'json'): Buffer | string {
-  const bytes = Buffer.alloc(size);
-  for (let index = 0; index < size; index++) bytes[index] = domain === 'json' ? 97 + ((index + seed) % 26) : (index * 7 + seed) & 0xff;
-  return domain === 'json' ? bytes.toString('latin1') : bytes;
-}
 
 /** A cache that will not cull while a test holds more keys than the default 300 entries. */
 function roomyCache(suite: SuiteContext): Promise<BaseCache> {
@@ -85,7 +79,7 @@ export function registerConcurrencyTests(api: TestApi, target: ConformanceTarget
 
     suite.test(`values of ${BOUNDARY_SIZES.length} sizes around buffer boundaries round-trip, one by one and together`, async () => {
       const cache = await suite.cache();
-      const values = new Map(BOUNDARY_SIZES.map((size, seed) => [key(`size${size}`), sizedValue(size, seed, suite.capabilities.values)]));
+      const values = new Map(BOUNDARY_SIZES.map((size, seed) => [key(`size${size}`), patternedValue(size, seed, suite.capabilities.values)]));
       await Promise.all([...values].map(([name, value]) => cache.set(name, value)));
       const read = await Promise.all([...values.keys()].map((name) => cache.get(name)));
       expect(read).toEqual([...values.values()]);

@@ -77,6 +77,17 @@ export function registerCounterTests(api: TestApi, target: ConformanceTarget): v
       expect(await cache.get(key('count'))).toBe(1);
     });
 
+    suite.test('incr and decr past the safe integer range reject with NonNumericValueError and keep the value', async () => {
+      const cache = await suite.cache();
+      await cache.set(key('largest'), Number.MAX_SAFE_INTEGER);
+      await cache.set(key('smallest'), Number.MIN_SAFE_INTEGER);
+      await expectRejection(suite, cache.incr(key('largest')), NonNumericValueError, undefined, 'incr of the largest safe integer');
+      await expectRejection(suite, cache.decr(key('smallest')), NonNumericValueError, undefined, 'decr of the smallest safe integer');
+      expect(await cache.getMany([key('largest'), key('smallest')])).toEqual(
+        new Map([[key('largest'), Number.MAX_SAFE_INTEGER], [key('smallest'), Number.MIN_SAFE_INTEGER]]),
+      );
+    });
+
     suite.test('incr keeps the expiry: a key with a timeout still expires after incr', async () => {
       const cache = await suite.cache();
       await cache.hasKey(key('warm-up'));

@@ -45,6 +45,14 @@ export function registerGetOrSetTests(api: TestApi, target: ConformanceTarget): 
       expect(calls).toBe(0);
     });
 
+    suite.test('getOrSet returns a stored undefined without calling the factory', async () => {
+      const cache = await suite.cache();
+      await cache.set(key('undefined'), undefined);
+      let calls = 0;
+      expect(await cache.getOrSet(key('undefined'), () => ++calls)).toBe(undefined);
+      expect(calls).toBe(0);
+    }, { skip: suite.capabilities.values === 'json' ? "values: 'json' cannot store undefined" : undefined });
+
     suite.test('getOrSet honours its timeout and version', async () => {
       const cache = await suite.cache();
       expect(await cache.getOrSet(key('versioned'), 'v3', undefined, 3)).toBe('v3');

@@ -3,17 +3,10 @@ import { SerializationError } from '@cachette/cache-core';
 import { expectRejection } from '../expectations';
 import { registerTopic, type SuiteContext } from '../suite-context';
 import type { ConformanceTarget, TestApi } from '../test-api';
-import { NON_JSON_VALUES, awkwardBinaryValues, valueSamples } from '../value-samples';
+import { NON_JSON_VALUES, awkwardBinaryValues, patternedValue, valueSamples } from '../value-samples';
 
 const NEEDS_BINARY = "values: 'json' has no binary type";
 const NEEDS_V8 = "values: 'json' stores only JSON's types";
-
-/** Varied bytes (or letters for JSON), so compression or chunking bugs cannot hide behind one repeated byte. */
-function largeValue(size: number, domain: 'v8' | 'json'): Buffer | string {
-  const bytes = Buffer.allocUnsafe(size);
-  for (let index = 0; index < size; index++) bytes[index] = domain === 'json' ? 97 + ((index * 7) % 26) : (index * 31 + (index >> 8)) & 0xff;
-  return domain === 'json' ? bytes.toString('latin1') : bytes;
-}
 
 /** Stores `value` under `name` with set, add and setMany, and checks each reads back equal. */
 async function expectRoundTripEverywhere(suite: SuiteContext, name: string, value: unknown): Promise<void> {
@@ -40,7 +33,7 @@ export function registerValueTests(api: TestApi, target: ConformanceTarget): voi
         const read = await cache.get(key('value'), 'missing');
         expect(read).toEqual(sample.value);
         if (sample.instanceOf) expect(read).toBeInstanceOf(sample.instanceOf);
-        // toEqual may treat 0 and -0, or an integer-valued float and an integer, alike.
+        // toEqual may treat 0 and -0 alike.
         if (typeof sample.value === 'number') expect(Object.is(read, sample.value)).toBe(true);
       });
     }
@@ -88,13 +81,18 @@ export function registerValueTests(api: TestApi, target: ConformanceTarget): voi
       await expectRoundTripEverywhere(suite, 'delimiters', 'line\r\nEND\r\nVALUE k 0 1\r\n$3\r\n\u0000\u00ff');
     });
 
-    suite.test(`a large value (capabilities.largeValueBytes = ${suite.capabilities.largeValueBytes}) round-trips`, async () => {
+    suite.test(`large values (capabilities.largeValueBytes = ${suite.capabilities.largeValueBytes}) round-trip, alone and among small ones`, async () => {
       const cache = await suite.cache();
-      const large = largeValue(suite.capabilities.largeValueBytes, suite.capabilities.values);
-      await cache.set(key('large'), large);
-      const read = await cache.get(key('large'));
+      const { largeValueBytes, values } = suite.capabilities;
+      const [first, second] = [patternedValue(largeValueBytes, 0, values), patternedValue(largeValueBytes, 1, values)];
       // Compared whole rather than with toEqual, which walks half a million elements slowly.
-      expect(typeof large === 'string' ? read === large : Buffer.isBuffer(read) && large.equals(read)).toBe(true);
+      const same = (read: unknown, expected: Buffer | string): boolean =>
+        typeof expected === 'string' ? read === expected : Buffer.isBuffer(read) && expected.equals(read);
+      await cache.set(key('large'), first);
+      expect(same(await cache.get(key('large')), first)).toBe(true);
+      await cache.setMany({ [key('small')]: 'small', [key('large2')]: second });
+      const found = await cache.getMany([key('large'), key('small'), key('large2')]);
+      expect([same(found.get(key('large')), first), found.get(key('small')), same(found.get(key('large2')), second)]).toEqual([true, 'small', true]);
     });
 
     suite.test('the cache keeps a copy: mutating a value after set does not change it', async () => {
