@@ -1,6 +1,7 @@
 import { DefaultDeserializer, DefaultSerializer } from 'node:v8';
 import { SerializationError } from '../errors';
 import { decodeDecimalInteger, encodeDecimalInteger, isDecimalInteger, type Serializer } from './serializer';
+import { readV8String } from './v8-strings';
 
 /**
  * Stored format, version 1:
@@ -44,6 +45,8 @@ export const v8Serializer: Serializer = {
       if (data[1] !== FORMAT_VERSION) {
         throw new SerializationError(`Stored value has Cachette format ${data[1]}; this version reads format ${FORMAT_VERSION}`);
       }
+      const text = readV8String(data, HEADER.length);
+      if (text !== undefined) return text;
       try {
         const deserializer = new DefaultDeserializer(data);
         deserializer.readRawBytes(HEADER.length);
