@@ -131,13 +131,16 @@ export class MemcachedCache extends BaseCache {
   /**
    * Always memcached's `incr`, by the delta's 64-bit two's complement: the counter wraps at 2^64,
    * so this is signed addition, atomic and keeping the expiry (memcached's `decr` would stop at 0).
+   * A result outside the safe integer range is undone with the opposite increment, also atomic,
+   * so concurrent increments by others are kept.
    */
   protected async incrItem(key: string, delta: number): Promise<number | Missing> {
     const result = await this.guard(this.client.incr(key, BigInt.asUintN(64, BigInt(delta))), undefined);
     if (result === undefined) return MISSING;
     const value = signedCounterValue(result);
-    if (typeof value !== 'number') throw new NonNumericValueError(key, 'the result is outside the safe integer range');
-    return value;
+    if (typeof value === 'number') return value;
+    await this.client.incr(key, BigInt.asUintN(64, BigInt(-delta)));
+    throw new NonNumericValueError(key, 'the result is outside the safe integer range');
   }
 
   protected override async getManyItems(keys: readonly string[]): Promise<Map<string, unknown>> {
