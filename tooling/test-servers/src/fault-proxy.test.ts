@@ -1,6 +1,6 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { serverSkipReason, startFaultProxy, startRedis, type FaultProxy, type RedisTestServer } from './index.js';
-import { connectionRefused, endsWithCrlf, openRaw, replyHeldUntil, withConnection } from './test-helpers.js';
+import { connectOutcome, endsWithCrlf, openRaw, replyHeldUntil, withConnection } from './test-helpers.js';
 
 const skip = await serverSkipReason('redis');
 
@@ -39,6 +39,6 @@ describe.skipIf(skip)(`startFaultProxy in front of a real redis${skip ? ` (skipp
 
   it('stops listening after close', async () => {
     await proxy.close();
-    expect(await connectionRefused(proxy.port)).toBe(true);
+    expect(await connectOutcome(proxy.port)).toBe('ECONNREFUSED');
   });
 });

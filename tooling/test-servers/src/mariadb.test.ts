@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { serverSkipReason, startMariaDb } from './index.js';
-import { connectionRefused, openRaw, portIsFree, processesWith } from './test-helpers.js';
+import { connectOutcome, openRaw, portIsFree, processesWith } from './test-helpers.js';
 
 const skip = await serverSkipReason('mariadb');
 
@@ -47,7 +47,7 @@ describe.skipIf(skip)(`startMariaDb${skip ? ` (skipped: ${skip})` : ''}`, () => 
     } finally {
       await server.stop();
     }
-    expect(await connectionRefused(server.port)).toBe(true);
+    expect(await connectOutcome(server.port)).toBe('ECONNREFUSED');
     expect(await portIsFree(server.port)).toBe(true);
     expect(processesWith(`--port=${server.port}`)).toEqual([]);
   });

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { serverSkipReason, startMemcached } from './index.js';
-import { ask, connectionRefused, endsWithCrlf, portIsFree, processesWith, stoppedAfterAll } from './test-helpers.js';
+import { ask, connectOutcome, endsWithCrlf, portIsFree, processesWith, stoppedAfterAll } from './test-helpers.js';
 
 const skip = await serverSkipReason('memcached', { control: true, unixSocket: true });
 const saslSkip = await serverSkipReason('memcached', { sasl: true });
@@ -38,7 +38,7 @@ describe.skipIf(skip)(`startMemcached${skip ? ` (skipped: ${skip})` : ''}`, () =
     expect(processesWith('memcached', String(server.port))).toHaveLength(1);
 
     await server.stop();
-    expect(await connectionRefused(server.port)).toBe(true);
+    expect(await connectOutcome(server.port)).toBe('ECONNREFUSED');
     expect(await portIsFree(server.port)).toBe(true);
     expect(processesWith('memcached', String(server.port))).toEqual([]);
   });
@@ -46,7 +46,7 @@ describe.skipIf(skip)(`startMemcached${skip ? ` (skipped: ${skip})` : ''}`, () =
   it('restarts on the same port after a kill', async () => {
     const server = await start();
     await server.kill();
-    expect(await connectionRefused(server.port)).toBe(true);
+    expect(await connectOutcome(server.port)).toBe('ECONNREFUSED');
     await server.restart();
     expect(await version(server)).toMatch(/^VERSION/);
   });

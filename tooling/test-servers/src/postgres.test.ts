@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { serverSkipReason, startPostgres } from './index.js';
-import { ask, connectionRefused, portIsFree, processesWith } from './test-helpers.js';
+import { ask, connectOutcome, portIsFree, processesWith } from './test-helpers.js';
 
 const skip = await serverSkipReason('postgres');
 
@@ -29,7 +29,7 @@ describe.skipIf(skip)(`startPostgres${skip ? ` (skipped: ${skip})` : ''}`, () =>
     } finally {
       await server.stop();
     }
-    expect(await connectionRefused(server.port)).toBe(true);
+    expect(await connectOutcome(server.port)).toBe('ECONNREFUSED');
     expect(await portIsFree(server.port)).toBe(true);
     expect(processesWith('postgres', '-p', String(server.port))).toEqual([]);
   });

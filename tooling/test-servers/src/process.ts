@@ -1,10 +1,11 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { chmodSync, chownSync, mkdtempSync, rmSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
-import { createServer, type Socket } from 'node:net';
+import type { Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
+import { freePort } from './ports.js';
 import { tail, type UserIds } from './system.js';
 import { unwatch, watch } from './watchdog.js';
 
@@ -159,20 +160,6 @@ export class ServerStartError extends Error {
     super(`${label} ${problem}.\nCommand: ${command} ${args.join(' ')}${log}`);
     this.name = 'ServerStartError';
   }
-}
-
-/** A port that was free a moment ago on 127.0.0.1 (the server may still lose a race for it). */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.unref();
-    server.on('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      server.close(() => resolve(port));
-    });
-  });
 }
 
 const PORT_RACE_ATTEMPTS = 4;

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { serverSkipReason, startRedis } from './index.js';
-import { ask, connectionRefused, endsWithCrlf, portIsFree, processesWith, replyHeldUntil, stoppedAfterAll, withConnection } from './test-helpers.js';
+import { ask, connectOutcome, endsWithCrlf, portIsFree, processesWith, replyHeldUntil, stoppedAfterAll, withConnection } from './test-helpers.js';
 
 const skip = await serverSkipReason('redis', { control: true, unixSocket: true });
 
@@ -16,7 +16,7 @@ describe.skipIf(skip)(`startRedis${skip ? ` (skipped: ${skip})` : ''}`, () => {
     expect(processesWith('redis-server', `127.0.0.1:${server.port}`)).toHaveLength(1);
 
     await server.stop();
-    expect(await connectionRefused(server.port)).toBe(true);
+    expect(await connectOutcome(server.port)).toBe('ECONNREFUSED');
     expect(await portIsFree(server.port)).toBe(true);
     expect(processesWith('redis-server', `127.0.0.1:${server.port}`)).toEqual([]);
     await expect(server.restart()).rejects.toThrow(/was stopped; start a new one/);
@@ -32,7 +32,7 @@ describe.skipIf(skip)(`startRedis${skip ? ` (skipped: ${skip})` : ''}`, () => {
   it('restarts on the same port after a kill', async () => {
     const server = await start();
     await server.kill();
-    expect(await connectionRefused(server.port)).toBe(true);
+    expect(await connectOutcome(server.port)).toBe('ECONNREFUSED');
     await server.restart();
     expect(await ping(server)).toBe('+PONG\r\n');
   });

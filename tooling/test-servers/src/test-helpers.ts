@@ -117,15 +117,15 @@ export function portIsFree(port: number): Promise<boolean> {
   });
 }
 
-/** Whether a TCP connection to the port is refused (nothing listens). */
-export function connectionRefused(port: number): Promise<boolean> {
+/** What connecting to the port gives: 'ECONNREFUSED' when nothing listens, else 'connected' or the error code. */
+export function connectOutcome(port: number): Promise<string> {
   return new Promise((resolve) => {
     const socket = connect({ port, host: '127.0.0.1' });
     socket.once('connect', () => {
       socket.destroy();
-      resolve(false);
+      resolve('connected');
     });
-    socket.once('error', (error: NodeJS.ErrnoException) => resolve(error.code === 'ECONNREFUSED'));
+    socket.once('error', (error: NodeJS.ErrnoException) => resolve(error.code ?? error.message));
   });
 }
 
