@@ -1,3 +1,4 @@
+import { connect } from 'node:net';
 import { afterAll, describe, expect, it } from 'vitest';
 import { serverSkipReason, startFaultProxy, startRedis, type FaultProxy, type RedisTestServer } from './index.js';
 import { connectOutcome, endsWithCrlf, openRaw, replyHeldUntil, withConnection } from './test-helpers.js';
@@ -35,6 +36,18 @@ describe.skipIf(skip)(`startFaultProxy in front of a real redis${skip ? ` (skipp
     fresh.write('PING\r\n');
     expect(String(await fresh.read(endsWithCrlf))).toBe('+PONG\r\n');
     fresh.close();
+  });
+
+  it('passes a half-close on and still delivers the reply', async () => {
+    const socket = connect({ port: proxy.port, host: '127.0.0.1' });
+    socket.end('PING\r\n');
+    const reply = await new Promise<string>((resolve, reject) => {
+      let received = '';
+      socket.on('data', (chunk: Buffer) => (received += chunk.toString()));
+      socket.on('end', () => resolve(received));
+      socket.on('error', reject);
+    });
+    expect(reply).toBe('+PONG\r\n');
   });
 
   it('stops listening after close', async () => {

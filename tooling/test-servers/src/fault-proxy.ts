@@ -58,8 +58,10 @@ export function startFaultProxy(target: Endpoint): Promise<FaultProxy> {
     socket.on('error', () => socket.destroy()); // surfaced to the other side by the close below
   };
 
-  const server = createServer((client) => {
-    const upstream = connect({ host: target.host, port: target.port });
+  // Half-open allowed on both legs so a client that shuts down its sending side still gets its
+  // replies: each leg's end is passed on to the other by its Forwarder.
+  const server = createServer({ allowHalfOpen: true }, (client) => {
+    const upstream = connect({ host: target.host, port: target.port, allowHalfOpen: true });
     track(client);
     track(upstream);
     const pair = [new Forwarder(client, upstream, isPaused), new Forwarder(upstream, client, isPaused)];
