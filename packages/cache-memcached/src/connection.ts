@@ -243,6 +243,12 @@ export class Connection<R extends ConnectionRequest> implements ReplyQueue<R> {
   /** Drops the socket and fails every request on it; the next request reconnects after a backoff. */
   private fail(socket: net.Socket, error: Error): void {
     if (socket !== this.socket) return;
+    if (this.ready && this.waiting.length === 0) {
+      // An idle connection closed (server idle_timeout, a load balancer, a restart between
+      // requests) is not a failure: the next request simply connects again.
+      this.drop(error);
+      return;
+    }
     this.retryAt = Date.now() + this.backoffMs;
     this.backoffMs = Math.min(this.backoffMs * 2, this.options.maxBackoffMs);
     this.drop(error);

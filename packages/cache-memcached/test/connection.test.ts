@@ -50,6 +50,26 @@ describe.skipIf(skip)(`connections to a real server${skip ? ` (skipped: ${skip})
     await client.close();
   });
 
+  it('a connection the server closes while idle is opened again by the next request, which succeeds', async () => {
+    const idleClosing = await startMemcached({ args: ['-o', 'idle_timeout=1'] });
+    try {
+      const client = new MemcachedClient(idleClosing.url, { failureLimit: 1 });
+      await client.set('k', 'v');
+      // memcached checks idle connections on its own clock; ask it (on short-lived connections) until it has kicked ours.
+      const idleKicks = async (): Promise<number> => {
+        const observer = new MemcachedClient(idleClosing.url);
+        const kicks = Number((await observer.stats()).get(idleClosing.url)?.get('idle_kicks'));
+        await observer.close();
+        return kicks;
+      };
+      await vi.waitFor(async () => expect(await idleKicks()).toBeGreaterThanOrEqual(1), { timeout: 20_000, interval: 500 });
+      expect((await client.get('k'))?.value.toString()).toBe('v');
+      await client.close();
+    } finally {
+      await idleClosing.stop();
+    }
+  });
+
   it('a stalled server fails outstanding requests with CacheTimeoutError, and the client recovers', async () => {
     const client = new MemcachedClient(server.url, { operationTimeout: 0.3 });
     await client.set('k', 'v');
