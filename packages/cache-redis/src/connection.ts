@@ -102,7 +102,7 @@ function handshakeCommands(options: ConnectionOptions): RespArgument[][] {
  * tick (auto-pipelining), so batching costs a lone caller nothing.
  */
 export class RedisConnection {
-  state: ConnectionState = 'idle';
+  private currentState: ConnectionState = 'idle';
   private socket: Socket | undefined;
   private readonly decoder: RespDecoder;
   private readonly inFlight = new Fifo<PendingReply>();
@@ -129,16 +129,21 @@ export class RedisConnection {
     this.decoder = new RespDecoder({ onReply: (value) => this.onReply(value), onPush: options.onPush });
   }
 
+  /** `idle` before first use, `waiting` between reconnect attempts. */
+  get state(): ConnectionState {
+    return this.currentState;
+  }
+
   get address(): string {
     return describeAddress(this.options);
   }
 
   /** Resolves once the connection is ready (connecting if needed); rejects if that attempt fails. */
   connect(): Promise<void> {
-    if (this.state === 'ready') return Promise.resolve();
-    if (this.state === 'closing' || this.state === 'closed') return Promise.reject(this.closedError());
+    if (this.currentState === 'ready') return Promise.resolve();
+    if (this.currentState === 'closing' || this.currentState === 'closed') return Promise.reject(this.closedError());
     const ready = new Promise<void>((resolve, reject) => this.readyWaiters.push({ resolve, reject }));
-    if (this.state === 'idle' || this.state === 'waiting') this.openSocket();
+    if (this.currentState === 'idle' || this.currentState === 'waiting') this.openSocket();
     return ready;
   }
 
@@ -180,9 +185,9 @@ export class RedisConnection {
    * timeout (or the connect timeout when commands have none), so a stalled server cannot hold it.
    */
   async close(): Promise<void> {
-    if (this.state === 'closed') return;
-    const wasOpen = this.state === 'ready' || this.state === 'connecting';
-    this.state = 'closing';
+    if (this.currentState === 'closed') return;
+    const wasOpen = this.currentState === 'ready' || this.currentState === 'connecting';
+    this.currentState = 'closing';
     clearTimeout(this.reconnectTimer);
     this.failQueued(this.offline.splice(0), this.closedError());
     this.failReadyWaiters(this.closedError());
@@ -197,7 +202,7 @@ export class RedisConnection {
 
   /** Closes at once; outstanding commands fail with `CacheConnectionError`. */
   destroy(): void {
-    this.state = 'closed';
+    this.currentState = 'closed';
     clearTimeout(this.reconnectTimer);
     this.socket?.destroy();
     this.failAll(this.closedError());
@@ -220,7 +225,7 @@ export class RedisConnection {
   }
 
   private dispatch(bytes: Buffer, reply: PendingReply): void {
-    switch (this.state) {
+    switch (this.currentState) {
       case 'ready':
         this.write(bytes, reply);
         break;
@@ -344,7 +349,7 @@ export class RedisConnection {
   }
 
   private timeoutError(reply: PendingReply): CacheTimeoutError {
-    const waited = this.state === 'ready' ? 'reply' : 'connection';
+    const waited = this.currentState === 'ready' ? 'reply' : 'connection';
     return new CacheTimeoutError(`Redis server ${this.address} did not answer in time (waiting for a ${waited}; deadline ${new Date(reply.deadline).toISOString()})`);
   }
 
@@ -358,7 +363,7 @@ export class RedisConnection {
 
   private openSocket(): void {
     clearTimeout(this.reconnectTimer);
-    this.state = 'connecting';
+    this.currentState = 'connecting';
     this.decoder.reset();
     const { options } = this;
     const socket = options.tls
@@ -408,7 +413,7 @@ export class RedisConnection {
   }
 
   private onReady(): void {
-    this.state = 'ready';
+    this.currentState = 'ready';
     this.everReady = true;
     this.attempts = 0;
     this.lastError = undefined;
@@ -423,8 +428,8 @@ export class RedisConnection {
       { cause: this.lastError },
     );
     this.failInFlight(error);
-    if (this.state === 'closing' || this.state === 'closed') {
-      this.state = 'closed';
+    if (this.currentState === 'closing' || this.currentState === 'closed') {
+      this.currentState = 'closed';
       return;
     }
     // A refused handshake (WRONGPASS, NOAUTH, a bad db) says more than "connection lost".
@@ -434,13 +439,13 @@ export class RedisConnection {
     if (reconnect === false || this.attempts > (reconnect.maxAttempts ?? Infinity)) {
       this.failQueued(this.offline.splice(0), reason);
       this.failReadyWaiters(reason);
-      this.state = 'closed';
+      this.currentState = 'closed';
       return;
     }
     // Callers waiting for a first connection learn why it failed; later ones fail fast or stay queued.
     if (!this.everReady) this.failQueued(this.offline.splice(0), reason);
     this.failReadyWaiters(reason);
-    this.state = 'waiting';
+    this.currentState = 'waiting';
     const delay = Math.min(reconnect.maxDelay ?? 2000, (reconnect.initialDelay ?? 50) * 2 ** (this.attempts - 1));
     this.reconnectTimer = setTimeout(() => this.openSocket(), delay * (0.5 + Math.random() / 2));
     this.reconnectTimer.unref();

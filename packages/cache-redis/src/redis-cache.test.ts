@@ -234,6 +234,10 @@ describe.skipIf(skip)(`RedisCache on one server${skip ? ` (skipped: ${skip})` : 
     await db6.close();
   });
 
+  it('refuses waitReplicas with a pool, since WAIT covers one connection only', () => {
+    expect(() => cache({ options: { waitReplicas: 1, poolSize: 2 } })).toThrow(/waitReplicas and poolSize/);
+  });
+
   it('exposes the raw client', async () => {
     const redis = cache();
     await redis.client.set('raw', 'direct');

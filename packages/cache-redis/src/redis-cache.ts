@@ -95,6 +95,10 @@ export class RedisCache extends BaseCache {
     if (options.sharding !== undefined && options.sharding !== 'consistent') {
       throw new TypeError(`Redis option sharding must be 'consistent'; got ${String(options.sharding)}`);
     }
+    if ((options.waitReplicas ?? 0) > 0 && (options.poolSize ?? 1) > 1) {
+      // WAIT counts the writes of the connection it is sent on: it must follow them on one connection.
+      throw new TypeError('Redis options waitReplicas and poolSize > 1 cannot be combined: WAIT only covers writes made on its own connection');
+    }
     this.topology = options.sharding === 'consistent' ? new ShardedTopology(locations, options) : new ReplicatedTopology(locations, options);
   }
 
@@ -150,7 +154,10 @@ export class RedisCache extends BaseCache {
     }
   }
 
-  /** Waits for replicas after a write, when `waitReplicas` asks for it. */
+  /**
+   * Waits for replicas after a write, when `waitReplicas` asks for it. Sent right behind the write
+   * on the same (single) connection, so it covers that write without another round trip.
+   */
   private async replicate(server: RedisClient): Promise<void> {
     const replicas = this.options.waitReplicas ?? 0;
     if (replicas > 0) await server.call('WAIT', replicas, this.options.waitReplicasTimeout ?? 100);
