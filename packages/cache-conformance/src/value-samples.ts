@@ -11,6 +11,8 @@ const JSON_SAMPLES: ValueSample[] = [
   { label: 'a string', value: 'hello, world' },
   { label: 'an empty string', value: '' },
   { label: 'a string that looks like an integer', value: '42' },
+  { label: 'a string of astral characters', value: '😀𝄞🀄 mixed with ascii' },
+  { label: 'a string with a lone surrogate', value: 'broken \ud800 pair' },
   { label: 'a safe integer', value: 1234 },
   { label: 'zero', value: 0 },
   { label: 'a negative integer', value: -17 },
@@ -26,6 +28,12 @@ const JSON_SAMPLES: ValueSample[] = [
   { label: 'nested objects and arrays', value: { list: [{ deep: { deeper: [1, 2, { deepest: 'yes' }] } }], count: 2 } },
 ];
 
+function cyclicObject(): object {
+  const parent: { name: string; children: object[] } = { name: 'parent', children: [] };
+  parent.children.push({ name: 'child', parent });
+  return parent;
+}
+
 const V8_ONLY_SAMPLES: ValueSample[] = [
   { label: 'undefined', value: undefined },
   { label: 'negative zero', value: -0 },
@@ -38,6 +46,10 @@ const V8_ONLY_SAMPLES: ValueSample[] = [
   { label: 'a Uint8Array', value: new Uint8Array([0, 1, 254, 255]), instanceOf: Uint8Array },
   { label: 'a Map', value: new Map<unknown, unknown>([['a', 1], [2, { b: true }]]), instanceOf: Map },
   { label: 'a Set', value: new Set([1, 'two', 3n]), instanceOf: Set },
+  { label: 'a RegExp', value: /ab+c/gi, instanceOf: RegExp },
+  { label: 'a Float64Array', value: new Float64Array([0.5, -1e300, Number.NaN]), instanceOf: Float64Array },
+  { label: 'a sparse array', value: [1, , 3] },
+  { label: 'a cyclic object', value: cyclicObject() },
   {
     label: 'nested structured values',
     value: { when: new Date(0), tags: new Set(['x']), index: new Map([['k', [1n, Buffer.from([7])]]]), nothing: undefined },
