@@ -152,27 +152,43 @@ export class SqlCache extends BaseCache {
     await this.setManyItems([[key, value]], expiry);
   }
 
-  /** One multi-row upsert per 500 entries, after one culling check. */
+  /** One multi-row upsert per 500 entries, after Django's culling check (in the same statement on PostgreSQL). */
   protected override async setManyItems(entries: ReadonlyArray<readonly [string, unknown]>, expiry: number | null): Promise<string[]> {
     const expires = this.expires(expiry);
     // Later entries win, as they would with one set after another; one statement cannot name a key twice.
     const rows = new Map(entries.map(([key, value]) => [storedKey(key), encodeValue(value, this.serializer)]));
-    await this.cullIfFull();
     for (const batch of chunks([...rows])) {
-      await this.query(
-        this.statements.upsert(batch.length),
-        batch.flatMap(([key, value]) => [key, value, expires]),
-      );
+      const params = batch.flatMap(([key, value]) => [key, value, expires]);
+      await this.countedWrite({ rowCount: batch.length }, params, () => this.query(this.statements.upsert(batch.length), params));
     }
     return [];
   }
 
   protected async addItem(key: string, value: unknown, expiry: number | null): Promise<boolean> {
     const row = { key: storedKey(key), value: encodeValue(value, this.serializer), expires: this.expires(expiry), now: this.timestamp(nowInSeconds()) };
-    await this.cullIfFull();
-    let result: QueryResult | undefined;
-    for (const { sql, params } of this.connection.dialect.addStatements(this.table, row)) result = await this.query(sql, params);
-    return result!.rowCount > 0;
+    const { rowCount } = await this.countedWrite('add', [row.key, row.value, row.expires, row.now], async () => {
+      let result: QueryResult | undefined;
+      for (const { sql, params } of this.connection.dialect.addStatements(this.table, row)) result = await this.query(sql, params);
+      return result!;
+    });
+    return rowCount > 0;
+  }
+
+  /**
+   * A write preceded by Django's culling check. Where the dialect can, both are one statement
+   * that writes only when no cull is due; otherwise, or when one is, cull and then `write`.
+   */
+  private async countedWrite(kind: { rowCount: number } | 'add', params: unknown[], write: () => Promise<QueryResult>): Promise<QueryResult> {
+    const countedSql = this.connection.dialect.countedWriteSql?.(this.table, kind);
+    if (countedSql === undefined) {
+      await this.cullIfFull();
+      return write();
+    }
+    const { rows } = await this.query(countedSql, [this.maxEntries, ...params]);
+    const count = Number(rows[0]?.count ?? 0);
+    if (count <= this.maxEntries) return { rows: [], rowCount: Number(rows[0]?.written ?? 0) };
+    await this.cull(count);
+    return write();
   }
 
   /** Only a live row is touched: unlike Django's database backend, an expired key stays expired. */
@@ -230,14 +246,18 @@ export class SqlCache extends BaseCache {
     return this.timestamp(expiry ?? Number.POSITIVE_INFINITY);
   }
 
+  /** Django's culling check: one COUNT(*). */
+  private async cullIfFull(): Promise<void> {
+    const { rows } = await this.query(this.statements.count);
+    const count = Number(rows[0]?.count ?? 0);
+    if (count > this.maxEntries) await this.cull(count);
+  }
+
   /**
    * Django's database culling, with Django's counts: past `maxEntries` rows, remove the expired
    * ones, then the lexicographically smallest keys until `1/cullFrequency` of the rest are gone.
    */
-  private async cullIfFull(): Promise<void> {
-    const { rows } = await this.query(this.statements.count);
-    const count = Number(rows[0]?.count ?? 0);
-    if (count <= this.maxEntries) return;
+  private async cull(count: number): Promise<void> {
     if (this.cullFrequency === 0) return this.clear();
     const { rowCount: expired } = await this.query(this.statements.deleteAllExpired, [this.timestamp(nowInSeconds())]);
     const remaining = count - expired;

@@ -83,14 +83,34 @@ for (const target of DATABASE_TARGETS) {
       expect(await statementsOf(statements, () => cache.getMany(['c', 'old']))).toBe(1);
     });
 
-    it('set is a culling check and one upsert; setMany too, whatever the number of keys', async () => {
+    // PostgreSQL counts and writes in one statement; the others count, then write (MySQL's add: delete expired, insert).
+    const [countedSet, countedAdd] = { sqlite: [2, 2], postgres: [1, 1], mariadb: [2, 3] }[target.name];
+
+    it(`set and setMany (any number of keys) are ${countedSet} statement(s) with Django's culling check; add ${countedAdd}`, async () => {
       freshTable();
       const { cache, statements } = countingCache();
       await cache.hasKey('creates the table');
-      expect(await statementsOf(statements, () => cache.set('a', 1))).toBe(2);
-      expect(await statementsOf(statements, () => cache.set('a', 2))).toBe(2);
-      expect(await statementsOf(statements, () => cache.setMany({ a: 3, b: 4, c: 5 }))).toBe(2);
+      expect(await statementsOf(statements, () => cache.set('a', 1))).toBe(countedSet);
+      expect(await statementsOf(statements, () => cache.set('a', 2))).toBe(countedSet);
+      expect(await statementsOf(statements, () => cache.setMany({ a: 3, b: 4, c: 5 }))).toBe(countedSet);
       expect(await cache.getMany(['a', 'b', 'c'])).toEqual(new Map([['a', 3], ['b', 4], ['c', 5]]));
+      expect(await statementsOf(statements, () => cache.add('d', 6))).toBe(countedAdd);
+      expect(await statementsOf(statements, () => cache.add('d', 7))).toBe(countedAdd);
+      expect(await cache.get('d')).toBe(6);
+    });
+
+    it('a write that finds the table full culls first, then writes', async () => {
+      freshTable();
+      const cache = newCache({ options: { maxEntries: 2, cullFrequency: 2 } });
+      await cache.setMany({ k1: 1, k2: 2, k3: 3 });
+      // 3 rows > 2: 3 // 2 = 1 smallest key goes before the write.
+      await cache.set('k4', 4);
+      expect([...(await cache.getMany(['k1', 'k2', 'k3', 'k4'])).keys()]).toEqual(['k2', 'k3', 'k4']);
+      // 3 rows > 2 again: k2 goes, then k0 is stored already expired.
+      await cache.set('k0', 0, -1);
+      // k0 (expired), k3, k4: 3 rows > 2, and removing the expired row is enough.
+      expect(await cache.add('k5', 5)).toBe(true);
+      expect([...(await cache.getMany(['k0', 'k2', 'k3', 'k4', 'k5'])).keys()]).toEqual(['k3', 'k4', 'k5']);
     });
 
     it('removes expired rows when reading them', async () => {

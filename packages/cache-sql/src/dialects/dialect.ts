@@ -55,6 +55,13 @@ export interface Dialect {
    */
   addStatements(table: string, row: { key: string; value: string; expires: string; now: string }): Statement[];
   /**
+   * Where the database can count and write in one statement (PostgreSQL): the culling count and
+   * an upsert (`rowCount` rows) or an add (one row, then `now`), run only when the count is at
+   * most the first parameter, `maxEntries`. One row comes back: `count` (before the write) and
+   * `written` (rows stored). When `count` exceeds the maximum nothing was written.
+   */
+  countedWriteSql?(table: string, write: { rowCount: number } | 'add'): string;
+  /**
    * Adds the second parameter to an integer value, keeping the expiry, in one statement that
    * matches nothing when the key is missing, expired, not an integer or would leave the safe range.
    * Parameters: delta, key, now, delta, lowest, highest.

@@ -1,4 +1,4 @@
-import { EXPIRES, INTEGER_MARKER, VALUE, expiresIndexName, formatUtcTimestamp, tableDefinition, type Dialect } from './dialect';
+import { EXPIRES, INTEGER_MARKER, KEY, VALUE, expiresIndexName, formatUtcTimestamp, rowPlaceholders, tableDefinition, type Dialect } from './dialect';
 import { onConflictAddSql, onConflictUpsertSql, returningIncrSql, sqliteDialect } from './sqlite';
 
 const quoteName = (name: string): string => `"${name.replaceAll('"', '""')}"`;
@@ -7,6 +7,25 @@ const quoteName = (name: string): string => `"${name.replaceAll('"', '""')}"`;
 function numberPlaceholders(sql: string): string {
   let index = 0;
   return sql.replace(/\?/g, () => `$${++index}`);
+}
+
+const [key, value, expires] = [quoteName(KEY), quoteName(VALUE), quoteName(EXPIRES)];
+
+/**
+ * One statement for Django's count-then-write: the count is an MVCC read (no locks), and the rows
+ * are inserted only when no cull is due. Parameters: maxEntries, the rows, and `now` for an add.
+ */
+function countedWriteSql(table: string, write: { rowCount: number } | 'add'): string {
+  const rowCount = write === 'add' ? 1 : write.rowCount;
+  const onlyOverExpired = write === 'add' ? ` WHERE ${quoteName(table)}.${expires} <= ?` : '';
+  return (
+    `WITH counted AS (SELECT COUNT(*) AS count FROM ${quoteName(table)}), ` +
+    `room AS (SELECT count <= ? AS free FROM counted), ` +
+    `written AS (INSERT INTO ${quoteName(table)} (${key}, ${value}, ${expires}) ` +
+    `SELECT k, v, e::timestamptz FROM (VALUES ${rowPlaceholders(rowCount)}) AS new_rows (k, v, e) WHERE (SELECT free FROM room) ` +
+    `ON CONFLICT (${key}) DO UPDATE SET ${value} = excluded.${value}, ${expires} = excluded.${expires}${onlyOverExpired} RETURNING 1) ` +
+    `SELECT (SELECT count FROM counted) AS count, (SELECT COUNT(*) FROM written) AS written`
+  );
 }
 
 export const postgresDialect: Dialect = {
@@ -27,6 +46,7 @@ export const postgresDialect: Dialect = {
   tableExistsSql: 'SELECT 1 AS found FROM information_schema.tables WHERE table_schema = current_schema() AND table_name = ?',
   upsertSql: (table, rowCount) => onConflictUpsertSql(quoteName, table, rowCount),
   addStatements: (table, row) => [{ sql: onConflictAddSql(quoteName, table), params: [row.key, row.value, row.expires, row.now] }],
-  incrSql: (table) => returningIncrSql(quoteName, table, `substr(${quoteName(VALUE)}, ${INTEGER_MARKER.length + 1})::bigint`),
+  countedWriteSql,
+  incrSql: (table) => returningIncrSql(quoteName, table, `substr(${value}, ${INTEGER_MARKER.length + 1})::bigint`),
   incrementResult: sqliteDialect.incrementResult,
 };
