@@ -155,8 +155,8 @@ export class RedisCache extends BaseCache {
   }
 
   /**
-   * Waits for replicas after a write, when `waitReplicas` asks for it. Sent right behind the write
-   * on the same (single) connection, so it covers that write without another round trip.
+   * Waits for replicas after a write, when `waitReplicas` asks for it. Sent once the write is
+   * answered (a script may have needed a second command), on the same single connection.
    */
   private async replicate(server: RedisClient): Promise<void> {
     const replicas = this.options.waitReplicas ?? 0;
@@ -165,7 +165,8 @@ export class RedisCache extends BaseCache {
 
   private async write<T>(key: string, command: (server: RedisClient) => Promise<T>): Promise<T> {
     const server = this.topology.writerFor(key);
-    const [result] = await Promise.all([command(server), this.replicate(server)]);
+    const result = await command(server);
+    await this.replicate(server);
     return result;
   }
 
@@ -265,14 +266,14 @@ export class RedisCache extends BaseCache {
   protected override async deleteManyItems(keys: readonly string[]): Promise<void> {
     await this.guard(async () => {
       const groups = [...this.topology.partition(keys, true)];
-      await Promise.all(groups.map(async ([server, group]) => Promise.all([server.del(...group), this.replicate(server)])));
+      await Promise.all(groups.map(async ([server, group]) => server.del(...group).then(() => this.replicate(server))));
     }, undefined);
   }
 
   /** `FLUSHDB` on every primary: removes every key of the database, whatever its prefix. */
   async clear(): Promise<void> {
     await this.guard(async () => {
-      await Promise.all(this.topology.primaries.map(async (server) => Promise.all([server.flushdb(), this.replicate(server)])));
+      await Promise.all(this.topology.primaries.map(async (server) => server.flushdb().then(() => this.replicate(server))));
     }, undefined);
   }
 
