@@ -2,6 +2,7 @@ import type { ConnectionOptions as TlsConnectionOptions } from 'node:tls';
 import { InvalidCacheBackendError } from '@cachette/cache-core';
 import { binaryProtocol, saslPlainRequest } from './binary/commands';
 import type { ConnectionOptions } from './connection';
+import { GetBatcher } from './get-batcher';
 import { checkKey } from './keys';
 import type { MemcachedProtocol, Sent, StorageVerb, StoreItem } from './protocol';
 import type { MemcachedItem, PendingRequest } from './request';
@@ -113,6 +114,7 @@ export class MemcachedClient {
   readonly protocol: 'text' | 'binary';
   private readonly wire: MemcachedProtocol<AnyRequest>;
   private readonly pool: ServerPool<AnyRequest>;
+  private readonly batchers = new Map<ServerNode<AnyRequest>, GetBatcher>();
 
   constructor(servers: string | readonly string[], options: MemcachedClientOptions = {}) {
     if (options.protocol !== undefined && options.protocol !== 'text' && options.protocol !== 'binary') {
@@ -137,9 +139,16 @@ export class MemcachedClient {
     return this.pool.nodes.map((node) => node.name);
   }
 
-  /** The item under `key`, or `undefined`. */
+  /** The item under `key`, or `undefined`. Gets issued while its server is busy go out as one multi-get. */
   get(key: string): Promise<MemcachedItem | undefined> {
-    return this.send(key, () => this.wire.retrieveOne(key, {}));
+    try {
+      checkKey(key);
+      const node = this.pool.nodeFor(key);
+      if (node.pending === 0) return this.sendTo(node, this.wire.retrieveOne(key, {}));
+      return this.batcherFor(node).get(key);
+    } catch (error) {
+      return Promise.reject(error);
+    }
   }
 
   /** Like `get`, with the item's CAS token for `cas()`. */
@@ -275,7 +284,17 @@ export class MemcachedClient {
     }
   }
 
+  private batcherFor(node: ServerNode<AnyRequest>): GetBatcher {
+    let batcher = this.batchers.get(node);
+    if (!batcher) {
+      batcher = new GetBatcher((keys) => this.sendTo(node, this.wire.retrieve(keys, {})));
+      this.batchers.set(node, batcher);
+    }
+    return batcher;
+  }
+
   private sendTo<T>(node: ServerNode<AnyRequest>, request: Sent<AnyRequest, T>): Promise<T> {
+    this.batchers.get(node)?.flush();
     node.send(request);
     return request.promise;
   }

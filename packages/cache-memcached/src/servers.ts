@@ -77,6 +77,13 @@ export class ServerNode<R extends ConnectionRequest> {
     );
   }
 
+  /** Requests waiting for replies on all of this server's connections. */
+  get pending(): number {
+    let pending = 0;
+    for (const connection of this.connections) pending += connection.pending;
+    return pending;
+  }
+
   /** Sends on the connection with the fewest requests outstanding, taking turns among equals. */
   send(request: R): void {
     const { connections } = this;

@@ -1,6 +1,7 @@
 import { InvalidCacheKey, NonNumericValueError, ValueTooLargeError } from '@cachette/cache-core';
 import { serverSkipReason, startMemcached, type TestServer } from '@cachette/test-servers';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import net from 'node:net';
+import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { MemcachedClient } from '../src/client';
 
 const skip = await serverSkipReason('memcached');
@@ -161,6 +162,30 @@ for (const protocol of ['text', 'binary'] as const) {
         let outcome: Promise<unknown> | undefined;
         expect(() => (outcome = attempt())).not.toThrow();
         await expect(outcome).rejects.toBeInstanceOf(RangeError);
+      }
+    });
+
+    it('gets issued while the server is busy go out as one multi-get, in order with other requests', async () => {
+      await client.set('order', 'old');
+      const first = client.get('order'); // the server was idle: sent alone, at once
+      const before = client.get('order'); // the server is busy: waits for the end of the tick…
+      const written = client.set('order', 'new'); // …unless another request comes first, which sends it
+      const after = client.get('order');
+      expect([(await first)?.value.toString(), (await before)?.value.toString()]).toEqual(['old', 'old']);
+      expect(await written).toBe(true);
+      expect((await after)?.value.toString()).toBe('new');
+
+      const writes = vi.spyOn(net.Socket.prototype, 'write');
+      try {
+        const keys = Array.from({ length: 50 }, (_, index) => `burst-${index}`);
+        await client.setMany(keys.map((key) => [key, { value: key }]));
+        writes.mockClear();
+        const items = await Promise.all(keys.map((key) => client.get(key)));
+        expect(items.map((item) => item?.value.toString())).toEqual(keys);
+        expect(writes).toHaveBeenCalledTimes(2);
+        if (protocol === 'text') expect(String(writes.mock.calls[1]![0])).toBe(`get ${keys.slice(1).join(' ')}\r\n`);
+      } finally {
+        writes.mockRestore();
       }
     });
 
