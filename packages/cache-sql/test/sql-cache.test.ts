@@ -175,6 +175,23 @@ for (const target of DATABASE_TARGETS) {
       expect(await own.get('a')).toBe(1);
     });
 
+    // SQLite has no connections to count.
+    if (target.name !== 'sqlite') it('close() ends the connections of the pool the cache opened', async () => {
+      freshTable();
+      const connectionsSql = target.name === 'postgres'
+        ? "SELECT COUNT(*) AS n FROM pg_stat_activity WHERE backend_type = 'client backend'"
+        : "SELECT COUNT(*) AS n FROM information_schema.processlist WHERE command <> 'Daemon'";
+      const connections = async (): Promise<number> => Number((await database.raw(connectionsSql)).rows[0]!.n);
+      const before = await connections();
+      const cache = newCache({ options: { table, poolSize: 3 } });
+      await Promise.all(Array.from({ length: 6 }, (_, index) => cache.set(`key${index}`, index)));
+      expect(await connections()).toBeGreaterThan(before);
+      await cache.close();
+      // The server notices closed connections a moment later.
+      for (let waited = 0; (await connections()) > before && waited < 5000; waited += 100) await sleep(100);
+      expect(await connections()).toBe(before);
+    });
+
     it('with createTable false, a missing table rejects until it is created', async () => {
       freshTable();
       const cache = newCache({ options: { createTable: false } });
