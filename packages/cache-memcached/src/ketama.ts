@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { ringPointIndex } from '@cachette/cache-core';
 
 /** A ring member: the name its points are derived from, and its share of the ring. */
 export interface KetamaMember {
@@ -52,16 +53,7 @@ export class KetamaRing {
 
   /** The index (in the members given) of the member that owns `hash`; -1 for an empty ring. */
   ownerOfHash(hash: number): number {
-    const { points } = this;
-    if (points.length === 0) return -1;
-    let low = 0;
-    let high = points.length;
-    while (low < high) {
-      const middle = (low + high) >>> 1;
-      if (points[middle]! < hash) low = middle + 1;
-      else high = middle;
-    }
-    return this.owners[low === points.length ? 0 : low]!;
+    return this.points.length === 0 ? -1 : this.owners[ringPointIndex(this.points, hash)]!;
   }
 
   ownerOf(key: string): number {
