@@ -36,6 +36,7 @@ const LOCK_SUFFIX = '.lock';
 const CACHE_FILE_NAME = /^[0-9a-f]{32}\.cachette$/;
 const DIRECTORY_MODE = 0o700;
 const FILE_MODE = 0o600;
+const FILES_READ_AT_ONCE = 64;
 
 /** A live cache file: its expiry and serialized value. */
 interface StoredEntry {
@@ -100,12 +101,16 @@ export class FileCache extends BaseCache {
     return (await this.readLiveEntry(this.filePath(key))) !== undefined;
   }
 
+  /** Reads files concurrently, a bounded number at a time so that long key lists cannot exhaust file descriptors. */
   protected override async getManyItems(keys: readonly string[]): Promise<Map<string, unknown>> {
-    const values = await Promise.all(keys.map((key) => this.getItem(key)));
     const found = new Map<string, unknown>();
-    keys.forEach((key, index) => {
-      if (values[index] !== MISSING) found.set(key, values[index]);
-    });
+    for (let start = 0; start < keys.length; start += FILES_READ_AT_ONCE) {
+      const batch = keys.slice(start, start + FILES_READ_AT_ONCE);
+      const values = await Promise.all(batch.map((key) => this.getItem(key)));
+      batch.forEach((key, index) => {
+        if (values[index] !== MISSING) found.set(key, values[index]);
+      });
+    }
     return found;
   }
 

@@ -69,6 +69,15 @@ describe('FileCache: files', () => {
     expect((await readdir(directory)).sort()).toEqual(['not-a-hash.cachette', 'notes.txt']);
   });
 
+  it('getMany of thousands of keys reads them all', async () => {
+    const cache = fileCache({ options: { maxEntries: 10_000 } });
+    const keys = Array.from({ length: 3000 }, (_, index) => `many${index}`);
+    await cache.setMany(Object.fromEntries(keys.filter((_, index) => index % 2 === 0).map((key) => [key, key])));
+    const found = await cache.getMany(keys);
+    expect(found.size).toBe(1500);
+    expect(found.get('many2998')).toBe('many2998');
+  });
+
   it('reads a missing directory as an empty cache', async () => {
     const cache = new FileCache({ location: join(directory, 'absent') });
     expect(await cache.get('key', 'default')).toBe('default');
