@@ -1,3 +1,4 @@
+import mysql from 'mysql2/promise';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { CacheConnectionError, NonNumericValueError, v8Serializer } from '@cachette/cache-core';
 import { startFaultProxy } from '@cachette/test-servers';
@@ -173,6 +174,24 @@ for (const target of DATABASE_TARGETS) {
       expect(await own.get('a')).toBe(1);
       await own.close();
       expect(await own.get('a')).toBe(1);
+    });
+
+    // MySQL reports rows found or rows changed depending on a client flag; both must give the same answers.
+    if (target.name === 'mariadb') it('an application mysql2 pool without CLIENT_FOUND_ROWS gives the same answers', async () => {
+      freshTable();
+      const pool = mysql.createPool({ uri: database.url, connectionLimit: 1, flags: ['-FOUND_ROWS'] });
+      try {
+        const cache = newCache({ location: undefined, options: { client: pool } });
+        expect(await cache.add('key', 1, null)).toBe(true);
+        expect(await cache.add('key', 1, null)).toBe(false);
+        expect(await cache.touch('key', null)).toBe(true);
+        expect(await cache.touch('key', null)).toBe(true);
+        expect(await cache.incr('key', 0)).toBe(1);
+        await cache.set('key', 1, null);
+        expect(await cache.get('key')).toBe(1);
+      } finally {
+        await pool.end();
+      }
     });
 
     // SQLite has no connections to count.
