@@ -1,4 +1,5 @@
-import { CacheConnectionError, CacheTimeoutError } from '@cachette/cache-core';
+import { createServer, type Server } from 'node:net';
+import { CacheConnectionError, CacheProtocolError, CacheTimeoutError } from '@cachette/cache-core';
 import { generateTlsFiles, serverSkipReason, startFaultProxy, startRedis, type FaultProxy, type RedisTestServer } from '@cachette/test-servers';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { RedisClient, RedisReplyError } from './client';
@@ -199,5 +200,50 @@ describe.skipIf(skipControl)(`ACL, reconnects and stalls${skipControl ? ` (skipp
     await expect(app.get('k')).rejects.toBeInstanceOf(CacheConnectionError);
     expect(Date.now() - started).toBeLessThan(3000);
     proxy.resume();
+  });
+});
+
+/** A fake peer, only for what a real server never does: answer every command with `reply`. */
+async function fakePeer(reply: Buffer): Promise<{ server: Server; port: number }> {
+  const server = createServer((socket) => socket.on('data', () => socket.write(reply)));
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return { server, port: (server.address() as { port: number }).port };
+}
+
+describe('malformed replies (fake peer)', () => {
+  it.each([
+    ['an unknown type byte', '@nonsense\r\n'],
+    ['a malformed length', '$1x\r\nab\r\n'],
+  ])('drops the connection on %s and rejects the commands with a typed error', async (_, wire) => {
+    const { server, port } = await fakePeer(Buffer.from(wire));
+    const client = new RedisClient({ host: '127.0.0.1', port, reconnect: false });
+    try {
+      const outcome = await Promise.allSettled([client.get('a'), client.get('b')]);
+      for (const result of outcome) {
+        expect(result.status).toBe('rejected');
+        const reason = (result as PromiseRejectedResult).reason as Error;
+        expect(reason).toBeInstanceOf(CacheConnectionError);
+        expect(reason.cause).toBeInstanceOf(CacheProtocolError);
+      }
+      await expect(client.get('c')).rejects.toBeInstanceOf(CacheConnectionError);
+    } finally {
+      await client.close();
+      server.close();
+    }
+  });
+
+  it('drops the connection when a reply arrives that no command asked for', async () => {
+    const { server, port } = await fakePeer(Buffer.from('+OK\r\n+OK\r\n'));
+    const client = new RedisClient({ host: '127.0.0.1', port, reconnect: false });
+    try {
+      expect(await client.ping()).toBe('OK');
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      const error = await client.ping().catch((caught: unknown) => caught);
+      expect(error).toBeInstanceOf(CacheConnectionError);
+      expect((error as Error).message).toMatch(/unexpected reply/);
+    } finally {
+      await client.close();
+      server.close();
+    }
   });
 });

@@ -115,6 +115,8 @@ export class RedisConnection {
   private everReady = false;
   private attempts = 0;
   private lastError: Error | undefined;
+  /** Why the connection gave up reconnecting, told to every later command. */
+  private givenUpBecause: Error | undefined;
   private timeoutTimer: NodeJS.Timeout | undefined;
   private reconnectTimer: NodeJS.Timeout | undefined;
   private readyWaiters: Array<{ resolve(): void; reject(error: Error): void }> = [];
@@ -209,7 +211,8 @@ export class RedisConnection {
   }
 
   private closedError(): CacheConnectionError {
-    return new CacheConnectionError(`Redis connection to ${this.address} is closed`);
+    const reason = this.givenUpBecause;
+    return new CacheConnectionError(`Redis connection to ${this.address} is closed${reason ? `: ${reason.message}` : ''}`, { cause: reason });
   }
 
   /** `resolve` receives the raw reply, or what `readReply` made of it when there is one. */
@@ -437,6 +440,7 @@ export class RedisConnection {
     const reconnect = this.options.reconnect ?? {};
     this.attempts++;
     if (reconnect === false || this.attempts > (reconnect.maxAttempts ?? Infinity)) {
+      this.givenUpBecause = reason;
       this.failQueued(this.offline.splice(0), reason);
       this.failReadyWaiters(reason);
       this.currentState = 'closed';
