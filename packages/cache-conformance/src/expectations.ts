@@ -45,9 +45,9 @@ export async function keyWarningsOf(operation: () => Promise<unknown>): Promise<
   process.on('warning', capture);
   try {
     await operation();
+  } finally {
     // process.emitWarning delivers on the next tick; setImmediate runs after every pending tick.
     await new Promise((resolve) => setImmediate(resolve));
-  } finally {
     process.off('warning', capture);
     for (const listener of otherListeners) process.on('warning', listener);
   }

@@ -1,3 +1,5 @@
+import { createHash } from 'node:crypto';
+
 /** Values every backend must round-trip, by the value domain it declares. */
 
 export interface ValueSample {
@@ -90,4 +92,14 @@ export function patternedValue(size: number, seed: number, domain: 'v8' | 'json'
     bytes[index] = domain === 'json' ? 97 + ((index * 7 + seed) % 26) : (index * 31 + (index >> 8) + seed) & 0xff;
   }
   return domain === 'json' ? bytes.toString('latin1') : bytes;
+}
+
+/**
+ * A short description of a large value (type, length and digest) to compare instead of the
+ * value: quick where toEqual walks every element, and readable when it fails.
+ */
+export function fingerprint(value: unknown): string {
+  if (typeof value === 'string') return `string of ${value.length}: ${createHash('sha1').update(value, 'utf8').digest('hex')}`;
+  if (Buffer.isBuffer(value)) return `Buffer of ${value.length}: ${createHash('sha1').update(value).digest('hex')}`;
+  return `not a string or Buffer: ${typeof value}`;
 }
