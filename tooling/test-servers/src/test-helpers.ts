@@ -129,14 +129,18 @@ export function connectOutcome(port: number): Promise<string> {
   });
 }
 
-/** Processes whose command line contains every one of `parts` (read from /proc, Linux only). */
+/**
+ * Processes whose command line has every one of `parts` as a whole word, or as a program name
+ * after a slash (read from /proc, Linux only). Whole words: port 1 must not match port 12345.
+ * Servers that retitle themselves (redis-server 127.0.0.1:port) put spaces inside one argument.
+ */
 export function processesWith(...parts: string[]): number[] {
   return readdirSync('/proc')
     .filter((entry) => /^\d+$/.test(entry))
     .filter((pid) => {
       try {
-        const commandLine = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
-        return parts.every((part) => commandLine.some((arg) => arg.includes(part)));
+        const words = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split(/[\0\s]+/);
+        return parts.every((part) => words.some((word) => word === part || word.endsWith(`/${part}`)));
       } catch {
         return false; // it exited while we looked
       }
