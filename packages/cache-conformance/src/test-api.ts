@@ -14,9 +14,6 @@ export interface Assertion {
   /** Recursive equality (Map, Set, Date, Buffer, nested objects). */
   toEqual(expected: unknown): unknown;
   toBeInstanceOf(expected: abstract new (...args: never[]) => unknown): unknown;
-  toBeGreaterThanOrEqual(expected: number): unknown;
-  toBeLessThanOrEqual(expected: number): unknown;
-  readonly not: Pick<Assertion, 'toBe' | 'toEqual'>;
 }
 
 export interface TestFunction {

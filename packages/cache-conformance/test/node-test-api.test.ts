@@ -1,6 +1,7 @@
 import { execFile } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import { assertExpect } from '../src/index';
 
 const directory = fileURLToPath(new URL('./node-test/', import.meta.url));
 
@@ -37,5 +38,22 @@ describe('nodeTestApi: the suite under node:test', () => {
     expect(run.exitCode).not.toBe(0);
     expect(run.output).toMatch(/not ok \d+ - the cache keeps a copy: mutating a value after set does not change it/);
     expect(run.output).toMatch(/not ok \d+ - the cache hands out copies: mutating a value read does not change it/);
+  });
+});
+
+describe('assertExpect', () => {
+  it('toBe compares with Object.is', () => {
+    expect(() => assertExpect(Number.NaN).toBe(Number.NaN)).not.toThrow();
+    expect(() => assertExpect(-0).toBe(0)).toThrow(/strictly equal/);
+  });
+
+  it('toEqual compares deeply, Maps and Buffers included', () => {
+    expect(() => assertExpect(new Map([['a', Buffer.from('x')]])).toEqual(new Map([['a', Buffer.from('x')]]))).not.toThrow();
+    expect(() => assertExpect(new Map([['a', 1]])).toEqual(new Map([['a', 2]]))).toThrow(/deep-equal/);
+  });
+
+  it('toBeInstanceOf names the class it expected', () => {
+    expect(() => assertExpect(new TypeError('x')).toBeInstanceOf(Error)).not.toThrow();
+    expect(() => assertExpect({}).toBeInstanceOf(Map)).toThrow('expected {} to be an instance of Map');
   });
 });
