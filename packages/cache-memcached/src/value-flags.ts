@@ -8,7 +8,11 @@ import type { StoreItem } from './protocol';
  * serializers use flags no Python serde does.
  */
 export const ValueFlags = {
-  /** Raw bytes: a Buffer is stored as is and read back as a Buffer. */
+  /**
+   * Raw bytes: with the v8 serializer (which round-trips Buffers anyway) a Buffer is stored as is,
+   * readable by any client, and read back as a Buffer. Other serializers get Buffers like any
+   * other value (the JSON one refuses them).
+   */
   bytes: 0,
   /**
    * A safe integer as decimal text, so memcached's `incr` works on it. Negative integers are
@@ -61,13 +65,15 @@ const READERS = new Map<number, (data: Buffer) => unknown>([
 /** Turns cache values into memcached items and back, recording in the flags how the bytes were made. */
 export class ValueCodec {
   private readonly serializerFlag: number;
+  private readonly buffersAsBytes: boolean;
 
   constructor(private readonly serializer: Serializer) {
     this.serializerFlag = BUILT_IN_FLAGS.get(serializer) ?? ValueFlags.custom;
+    this.buffersAsBytes = serializer === v8Serializer;
   }
 
   encode(value: unknown): StoreItem {
-    if (Buffer.isBuffer(value)) return { value, flags: ValueFlags.bytes };
+    if (this.buffersAsBytes && Buffer.isBuffer(value)) return { value, flags: ValueFlags.bytes };
     if (isDecimalInteger(value)) return { value: encodeInteger(value), flags: ValueFlags.integer };
     return { value: this.serializer.serialize(value), flags: this.serializerFlag };
   }

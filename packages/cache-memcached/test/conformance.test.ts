@@ -12,28 +12,31 @@ const capabilities = {
   timeoutGranularity: 1,
   clearIsGlobal: true,
   culling: false,
-  values: 'v8',
 } as const;
 
-for (const protocol of ['text', 'binary'] as const) {
-  for (const serverCount of [1, 3]) {
-    const name = `memcached ${protocol}, ${serverCount} server${serverCount > 1 ? 's' : ''}`;
-    describe.skipIf(skip)(`${name}${skip ? ` (skipped: ${skip})` : ''}`, () => {
-      const servers: TestServer[] = [];
-      beforeAll(async () => {
-        servers.push(...(await Promise.all(Array.from({ length: serverCount }, () => startMemcached()))));
-      });
-      afterAll(() => Promise.all(servers.map((server) => server.stop())));
+const targets = [
+  ...(['text', 'binary'] as const).flatMap((protocol) => [1, 3].map((serverCount) => ({ protocol, serverCount, serializer: 'v8' as const }))),
+  // The JSON serializer once, for its own flag and the JSON-only value rules.
+  { protocol: 'text' as const, serverCount: 1, serializer: 'json' as const },
+];
 
-      registerConformanceSuite(
-        { describe, it, expect, beforeEach, afterEach, afterAll },
-        {
-          name,
-          createCache: (params) =>
-            new MemcachedCache({ ...params, location: servers.map((server) => server.url), options: { ...params.options, protocol } }),
-          capabilities,
-        },
-      );
+for (const { protocol, serverCount, serializer } of targets) {
+  const name = `memcached ${protocol}, ${serverCount} server${serverCount > 1 ? 's' : ''}${serializer === 'json' ? ', json serializer' : ''}`;
+  describe.skipIf(skip)(`${name}${skip ? ` (skipped: ${skip})` : ''}`, () => {
+    const servers: TestServer[] = [];
+    beforeAll(async () => {
+      servers.push(...(await Promise.all(Array.from({ length: serverCount }, () => startMemcached()))));
     });
-  }
+    afterAll(() => Promise.all(servers.map((server) => server.stop())));
+
+    registerConformanceSuite(
+      { describe, it, expect, beforeEach, afterEach, afterAll },
+      {
+        name,
+        createCache: (params) =>
+          new MemcachedCache({ ...params, location: servers.map((server) => server.url), options: { ...params.options, protocol, serializer } }),
+        capabilities: { ...capabilities, values: serializer },
+      },
+    );
+  });
 }
