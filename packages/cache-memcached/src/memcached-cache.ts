@@ -2,6 +2,7 @@ import {
   BaseCache,
   CacheConnectionError,
   CacheTimeoutError,
+  InvalidCacheBackendError,
   InvalidCacheKey,
   MISSING,
   NonNumericValueError,
@@ -54,7 +55,10 @@ export class MemcachedCache extends BaseCache {
     super(params);
     const { serializer, ignoreExceptions = false, ...clientOptions } = params.options ?? {};
     this.codec = new ValueCodec(resolveSerializer(serializer));
-    this.ignoreExceptions = ignoreExceptions === true || (ignoreExceptions as unknown) === 'true';
+    if (typeof ignoreExceptions !== 'boolean') {
+      throw new InvalidCacheBackendError(`Memcached option ignoreExceptions must be true or false; got ${String(ignoreExceptions)}`);
+    }
+    this.ignoreExceptions = ignoreExceptions;
     this.client = new MemcachedClient(params.location ?? DEFAULT_LOCATION, clientOptions);
   }
 
@@ -67,9 +71,10 @@ export class MemcachedCache extends BaseCache {
     const options: Record<string, unknown> = { ...(common.options ?? {}) };
     const at = body.lastIndexOf('@');
     if (at !== -1) {
-      const [username = '', password = ''] = body.slice(0, at).split(':');
-      options.username = decodeURIComponent(username);
-      options.password = decodeURIComponent(password);
+      const userinfo = body.slice(0, at);
+      const colon = userinfo.indexOf(':');
+      options.username = decodeURIComponent(colon === -1 ? userinfo : userinfo.slice(0, colon));
+      options.password = decodeURIComponent(colon === -1 ? '' : userinfo.slice(colon + 1));
       body = body.slice(at + 1);
     }
     const location = decodeURIComponent(body).split(',');

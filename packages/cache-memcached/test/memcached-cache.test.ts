@@ -1,4 +1,4 @@
-import { InvalidCacheKey, SerializationError, ValueTooLargeError, commonParamsFromUrl, parseCacheUrl } from '@cachette/cache-core';
+import { InvalidCacheBackendError, InvalidCacheKey, SerializationError, ValueTooLargeError, commonParamsFromUrl, parseCacheUrl } from '@cachette/cache-core';
 import { serverSkipReason, startMemcached, type TestServer } from '@cachette/test-servers';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MemcachedClient } from '../src/client';
@@ -18,9 +18,10 @@ describe('MemcachedCache configuration', () => {
     expect(cache.client.servers).toEqual(['[::1]:11212', '10.0.0.1:11211', 'unix:/run/mc.sock', 'unix:/tmp/mc.sock']);
   });
 
-  it('rejects a malformed server and an unknown protocol', () => {
-    expect(() => new MemcachedCache({ location: 'host:99999' })).toThrow(/not a memcached server/);
-    expect(() => new MemcachedCache({ options: { protocol: 'udp' as never } })).toThrow(/protocol/);
+  it('rejects a malformed server, an unknown protocol and a non-boolean ignoreExceptions', () => {
+    expect(() => new MemcachedCache({ location: 'host:99999' })).toThrow(InvalidCacheBackendError);
+    expect(() => new MemcachedCache({ options: { protocol: 'udp' as never } })).toThrow(InvalidCacheBackendError);
+    expect(() => new MemcachedCache({ options: { ignoreExceptions: 'yes' as never } })).toThrow(InvalidCacheBackendError);
   });
 
   it('reads memcached:// URLs: several hosts, options and credentials', () => {
