@@ -38,26 +38,21 @@ describe('SQLite file database', () => {
   });
 });
 
-describe('SQLite in-memory database', () => {
-  // One in-memory database exists per connection: the caches share the application's handle.
-  const database = new Database(':memory:');
-  afterAll(() => database.close());
-  registerConformanceSuite(api, {
-    name: 'sqlite memory',
-    createCache: (params) => sqlCache(params, undefined, { client: database }),
-    capabilities,
+// One in-memory database exists per connection: the caches of a suite share the application's handle.
+for (const [name, serializer] of [
+  ['sqlite memory', 'v8'],
+  ['sqlite memory json', 'json'],
+] as const) {
+  describe(`SQLite in-memory database, ${serializer} serializer`, () => {
+    const database = new Database(':memory:');
+    afterAll(() => database.close());
+    registerConformanceSuite(api, {
+      name,
+      createCache: (params) => sqlCache(params, undefined, { client: database, serializer }),
+      capabilities: { ...capabilities, values: serializer },
+    });
   });
-});
-
-describe('SQLite in-memory database, JSON serializer', () => {
-  const database = new Database(':memory:');
-  afterAll(() => database.close());
-  registerConformanceSuite(api, {
-    name: 'sqlite memory json',
-    createCache: (params) => sqlCache(params, undefined, { client: database, serializer: 'json' }),
-    capabilities: { ...capabilities, values: 'json' },
-  });
-});
+}
 
 for (const [kind, start] of [
   ['postgres', startPostgres],
