@@ -6,7 +6,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { KeyNotFoundError, NonNumericValueError, commonParamsFromUrl, parseCacheUrl } from '@cachette/cache-core';
+import { KeyNotFoundError, NonNumericValueError, createCache, registerCacheScheme } from '@cachette/cache-core';
 import { FileCache, type FileCacheParams } from '../src/index';
 import { HEADER_LENGTH } from '../src/entry-format';
 
@@ -90,9 +90,14 @@ describe('FileCache: files', () => {
     expect(() => new FileCache({})).toThrow(TypeError);
   });
 
-  it('reads its directory from a file:// URL', () => {
-    const cache = new FileCache(commonParamsFromUrl(parseCacheUrl('file:///var/tmp/cachette?max_entries=10')));
-    expect(cache.directory).toBe('/var/tmp/cachette');
+  it('is created from a file:// URL through the registry', async () => {
+    // In an application the file: scheme loads this package by name; the test hands the class over.
+    registerCacheScheme('file', FileCache);
+    const cache = (await createCache(`file://${directory}/from-url?max_entries=2&cull_frequency=0&timeout=60`)) as FileCache;
+    expect([cache.directory, cache.defaultTimeout]).toEqual([join(directory, 'from-url'), 60]);
+    for (const key of ['a', 'b', 'c']) await cache.set(key, key);
+    // At 2 files, cullFrequency 0 removes them all before the third is written.
+    expect([...(await cache.getMany(['a', 'b', 'c'])).keys()]).toEqual(['c']);
   });
 });
 

@@ -1,6 +1,6 @@
 import mysql from 'mysql2/promise';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { CacheConnectionError, NonNumericValueError, v8Serializer } from '@cachette/cache-core';
+import { CacheConnectionError, NonNumericValueError, createCache, registerCacheScheme, v8Serializer } from '@cachette/cache-core';
 import { startFaultProxy } from '@cachette/test-servers';
 import { SqlCache, type SqlCacheParams } from '../src/index';
 import { DATABASE_TARGETS, type TestDatabase } from './databases';
@@ -260,6 +260,18 @@ for (const target of DATABASE_TARGETS) {
 }
 
 describe('SqlCache: configuration and failures', () => {
+  it('is created from a URL through the registry, with its options and the common parameters', async () => {
+    // In an application the sqlite: scheme loads this package by name; the test hands the class over.
+    registerCacheScheme('sqlite', SqlCache);
+    const cache = (await createCache('sqlite://:memory:?table=from_url&max_entries=5&cull_frequency=0&timeout=60&key_prefix=p')) as SqlCache;
+    expect(cache).toBeInstanceOf(SqlCache);
+    expect([cache.table, cache.defaultTimeout, cache.keyPrefix, cache.dialect]).toEqual(['from_url', 60, 'p', 'sqlite']);
+    for (let index = 0; index < 7; index++) await cache.set(`key${index}`, index);
+    // cullFrequency 0 empties the table once it holds more than 5 rows.
+    expect((await cache.getMany(Array.from({ length: 7 }, (_, index) => `key${index}`))).size).toBe(1);
+    await cache.close();
+  });
+
   it('reads cache options from a URL query and leaves the others to the database', () => {
     const params = SqlCache.paramsFromUrl(
       { url: '', scheme: 'postgres', body: 'user:pw@db.example:5432/app', query: new URLSearchParams('table=my_cache&max_entries=50&sslmode=require') },
