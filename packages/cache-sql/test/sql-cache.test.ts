@@ -283,6 +283,8 @@ describe('SqlCache: configuration and failures', () => {
 
   it('rejects table names it could not quote safely, and locations that are not database URLs', () => {
     expect(() => new SqlCache({ location: 'sqlite://:memory:', options: { table: 'x"; DROP TABLE y; --' } })).toThrow(TypeError);
+    expect(() => new SqlCache({ location: 'sqlite://:memory:', options: { table: 't'.repeat(56) } })).toThrow(/1–55 letters/);
+    expect(new SqlCache({ location: 'sqlite://:memory:', options: { table: 't'.repeat(55) } }).table).toBe('t'.repeat(55));
     expect(() => new SqlCache({ location: 'redis://localhost' })).toThrow(/sqlite:\/\/, postgres:\/\/ or mysql:\/\//);
     expect(() => new SqlCache({})).toThrow(/database URL/);
     expect(() => new SqlCache({ location: 'sqlite://:memory:', options: { poolSize: 0 } })).toThrow(/poolSize/);

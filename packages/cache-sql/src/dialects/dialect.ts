@@ -74,13 +74,14 @@ export interface Dialect {
 /** Stored integers are `int:<decimal>` in the value column so that SQL can increment them. */
 export const INTEGER_MARKER = 'int:';
 
-// Table names are quoted, and restricted so that quoting stays trivially correct everywhere.
-const TABLE_NAME = /^[A-Za-z_][A-Za-z0-9_ $-]{0,62}$/;
+// Table names are quoted, and restricted so that quoting stays trivially correct everywhere; 55
+// characters leave room for the index name `<table>_expires` within PostgreSQL's and MySQL's limits.
+const TABLE_NAME = /^[A-Za-z_][A-Za-z0-9_ $-]{0,54}$/;
 
 export function checkTableName(table: unknown): string {
   if (typeof table !== 'string' || !TABLE_NAME.test(table)) {
     throw new TypeError(
-      `Cache option table must be 1–63 letters, digits, spaces, '_', '$' or '-', starting with a letter or '_'; got ${String(table)}`,
+      `Cache option table must be 1–55 letters, digits, spaces, '_', '$' or '-', starting with a letter or '_'; got ${String(table)}`,
     );
   }
   return table;
