@@ -29,27 +29,41 @@ export async function expectRejection(
 }
 
 /**
- * The `CacheKeyWarning` messages `operation` emits. Core emits each distinct message once per
- * process, so the record of emitted messages is reset first. While it runs, key warnings are
- * captured instead of printed (Node's own listener prints warnings); others still reach every listener.
+ * Runs `operation` while capturing the process warnings `capture` selects instead of letting
+ * Node print them; the others still reach every listener.
  */
-export async function keyWarningsOf(operation: () => Promise<unknown>): Promise<string[]> {
-  resetCacheKeyWarnings();
-  const messages: string[] = [];
+async function capturingWarnings(operation: () => Promise<unknown>, capture: (warning: Error) => boolean): Promise<Error[]> {
+  const captured: Error[] = [];
   const otherListeners = process.listeners('warning');
-  const capture = (warning: Error): void => {
-    if (warning.name === 'CacheKeyWarning') messages.push(warning.message);
-    else for (const listener of otherListeners) listener.call(process, warning);
+  const listener = (warning: Error): void => {
+    if (capture(warning)) captured.push(warning);
+    else for (const other of otherListeners) other.call(process, warning);
   };
   process.removeAllListeners('warning');
-  process.on('warning', capture);
+  process.on('warning', listener);
   try {
     await operation();
   } finally {
     // process.emitWarning delivers on the next tick; setImmediate runs after every pending tick.
     await new Promise((resolve) => setImmediate(resolve));
-    process.off('warning', capture);
-    for (const listener of otherListeners) process.on('warning', listener);
+    process.off('warning', listener);
+    for (const other of otherListeners) process.on('warning', other);
   }
-  return messages;
+  return captured;
+}
+
+/**
+ * The `CacheKeyWarning` messages `operation` emits. Core emits each distinct message once per
+ * process, so the record of emitted messages is reset first.
+ */
+export async function keyWarningsOf(operation: () => Promise<unknown>): Promise<string[]> {
+  resetCacheKeyWarnings();
+  const warnings = await capturingWarnings(operation, (warning) => warning.name === 'CacheKeyWarning');
+  return warnings.map((warning) => warning.message);
+}
+
+/** Every process warning `operation` emits, as `name: message`. */
+export async function warningsOf(operation: () => Promise<unknown>): Promise<string[]> {
+  const warnings = await capturingWarnings(operation, () => true);
+  return warnings.map((warning) => `${warning.name}: ${warning.message}`);
 }

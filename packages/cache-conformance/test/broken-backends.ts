@@ -2,6 +2,7 @@
  * MapCache with one bug each: the suite's own tests check that each bug fails the test meant
  * to catch it, so no conformance test passes whatever the backend does.
  */
+import { EventEmitter } from 'node:events';
 import { MISSING, incrementedValue, type Awaitable, type CacheParams, type Missing, type Serializer, type Timeout } from '@cachette/cache-core';
 import { MapCache } from './map-cache';
 
@@ -172,5 +173,24 @@ export class UndefinedAsMissingCache extends MapCache {
   protected override getItem(key: string): unknown {
     const value = super.getItem(key);
     return value === undefined ? MISSING : value;
+  }
+}
+
+/** Starts a keep-alive timer per cache and never stops it; `timers` lets the test clean up after. */
+export class TimerLeakCache extends MapCache {
+  static readonly timers: NodeJS.Timeout[] = [];
+  constructor(params: CacheParams = {}) {
+    super(params);
+    TimerLeakCache.timers.push(setInterval(() => {}, 60_000));
+  }
+}
+
+const sharedEvents = new EventEmitter();
+
+/** Subscribes every cache to a shared emitter and never unsubscribes. */
+export class ListenerLeakCache extends MapCache {
+  constructor(params: CacheParams = {}) {
+    super(params);
+    sharedEvents.on('invalidate', () => this.entries.clear());
   }
 }

@@ -1,5 +1,5 @@
 import type { BaseCache, CacheParams } from '@cachette/cache-core';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import {
   registerBasicTests,
   registerConcurrencyTests,
@@ -147,6 +147,8 @@ const BUGS: Bug[] = [
     backend: broken.UndefinedAsMissingCache,
     caughtBy: ['getOrSet returns a stored undefined'],
   },
+  { bug: 'a timer left running after close', register: registerLifecycleTests, backend: broken.TimerLeakCache, caughtBy: ['creating, using and closing 20 caches'] },
+  { bug: 'listeners never removed', register: registerLifecycleTests, backend: broken.ListenerLeakCache, caughtBy: ['creating, using and closing 20 caches'] },
   {
     bug: 'reviving expired keys declared but not done',
     register: registerTimeoutTests,
@@ -157,6 +159,10 @@ const BUGS: Bug[] = [
 ];
 
 describe('the suite fails backends with a bug', () => {
+  afterAll(() => {
+    for (const timer of broken.TimerLeakCache.timers) clearInterval(timer);
+  });
+
   for (const { bug, register, backend, capabilities, options, caughtBy } of BUGS) {
     it(`catches ${bug}`, async () => {
       const outcomes = await outcomesFor(register, backend, capabilities, options);

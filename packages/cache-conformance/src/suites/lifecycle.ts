@@ -1,5 +1,22 @@
+import { warningsOf } from '../expectations';
 import { registerTopic } from '../suite-context';
 import type { ConformanceTarget, TestApi } from '../test-api';
+
+const CACHES_OPENED = 20;
+// What a cache can leave behind: sockets (TLS ones count as TCP) and referenced timers.
+const LEAKABLE_RESOURCES = new Set(['TCPSocketWrap', 'TLSWrap', 'PipeWrap', 'Timeout']);
+const RELEASE_DEADLINE_MS = 5000;
+
+function openResources(): string[] {
+  return process.getActiveResourcesInfo().filter((type) => LEAKABLE_RESOURCES.has(type));
+}
+
+/** Waits (sockets close asynchronously) until no more resources are open than `baseline`; returns what is. */
+async function resourcesLeftAbove(baseline: number): Promise<string[]> {
+  const deadline = Date.now() + RELEASE_DEADLINE_MS;
+  while (openResources().length > baseline && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
+  return openResources();
+}
 
 /** clear and close. */
 export function registerLifecycleTests(api: TestApi, target: ConformanceTarget): void {
@@ -53,6 +70,20 @@ export function registerLifecycleTests(api: TestApi, target: ConformanceTarget):
       expect(await other.get(key('shared'))).toBe('value');
       await other.set(key('after-close'), 'still works');
       expect(await other.get(key('after-close'))).toBe('still works');
+    });
+
+    suite.test(`creating, using and closing ${CACHES_OPENED} caches leaves no socket, timer or listener behind`, async () => {
+      await (await suite.cache()).hasKey(key('warm-up'));
+      const baseline = openResources().length;
+      const warnings = await warningsOf(async () => {
+        const caches = await Promise.all(Array.from({ length: CACHES_OPENED }, () => suite.createCache({})));
+        await Promise.all(caches.map((cache, index) => cache.set(key(`opened${index}`), index)));
+        expect(await caches[CACHES_OPENED - 1]!.get(key('opened0'))).toBe(0);
+        await Promise.all(caches.map((cache) => cache.close()));
+      });
+      expect(warnings).toEqual([]);
+      const left = await resourcesLeftAbove(baseline);
+      expect(left.length > baseline ? { openBefore: baseline, openAfterClose: left } : 'released').toEqual('released');
     });
   });
 }
