@@ -161,8 +161,7 @@ function serverDatabase<P extends Pool>(
 async function startPostgresDatabase(): Promise<TestDatabase> {
   const server = await startPostgres();
   const openPool = (): pg.Pool => {
-    // Idle connections stay open, so counts of the server's connections are stable.
-    const pool = new pg.Pool({ connectionString: server.url, max: 2, idleTimeoutMillis: 0 });
+    const pool = new pg.Pool({ connectionString: server.url, max: 2 });
     // Idle connections see the server stop at the end; the tests' own pools ignore that.
     pool.on('error', () => {});
     return pool;
