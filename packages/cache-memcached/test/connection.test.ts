@@ -74,6 +74,8 @@ describe.skipIf(skip)(`connections to a real server${skip ? ` (skipped: ${skip})
     const client = new MemcachedClient(server.url, { operationTimeout: 0.3 });
     await client.set('k', 'v');
     server.pause();
+    // SIGSTOP takes effect when the kernel next schedules the server: let it, before asking.
+    await new Promise((resolve) => setTimeout(resolve, 200));
     try {
       const started = Date.now();
       await expect(client.get('k')).rejects.toBeInstanceOf(CacheTimeoutError);
