@@ -34,7 +34,7 @@ describe.skipIf(skip)(`connections to a real server${skip ? ` (skipped: ${skip})
   }
 
   it('a blocked event loop is not taken for a silent server', async () => {
-    const client = new MemcachedClient(server.url, { operationTimeout: 0.2 });
+    const client = new MemcachedClient(server.url, { operationTimeout: 0.5 });
     const blockFor = (ms: number): void => {
       const until = Date.now() + ms;
       while (Date.now() < until);
@@ -42,10 +42,10 @@ describe.skipIf(skip)(`connections to a real server${skip ? ` (skipped: ${skip})
     await client.set('k', 'v');
     // Replies wait unread while the loop is blocked with a request outstanding…
     const outstanding = client.get('k');
-    blockFor(600);
+    blockFor(1500);
     expect((await outstanding)?.value.toString()).toBe('v');
     // …and a request sent right after a long block gets its full time.
-    blockFor(600);
+    blockFor(1500);
     expect((await client.get('k'))?.value.toString()).toBe('v');
     await client.close();
   });
