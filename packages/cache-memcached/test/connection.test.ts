@@ -71,7 +71,7 @@ describe.skipIf(skip)(`connections to a real server${skip ? ` (skipped: ${skip})
   });
 
   it('a stalled server fails outstanding requests with CacheTimeoutError, and the client recovers', async () => {
-    const client = new MemcachedClient(server.url, { operationTimeout: 0.3 });
+    const client = new MemcachedClient(server.url, { operationTimeout: 0.5 });
     await client.set('k', 'v');
     server.pause();
     // SIGSTOP takes effect when the kernel next schedules the server: let it, before asking.
