@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { chmodSync, chownSync, mkdtempSync, rmSync } from 'node:fs';
+import { chmodSync, chownSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import type { Socket } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -116,8 +116,11 @@ export class ServerProcess {
     }
   }
 
+  /** Returns once the server is really stopped, so a request sent next is certain to stall. */
   pause(): void {
     this.signalGroup('SIGSTOP');
+    const pid = this.child?.pid;
+    if (pid !== undefined) waitUntilStopped(pid);
   }
 
   resume(): void {
@@ -152,6 +155,32 @@ export class ServerProcess {
   killNow(): void {
     this.signalGroup('SIGKILL');
   }
+}
+
+/** A thread's scheduler state letter from /proc ('T' = stopped, 'S' = sleeping, ...); Linux only. */
+export function processState(pid: number, thread = pid): string {
+  const stat = readFileSync(`/proc/${pid}/task/${thread}/stat`, 'utf8');
+  return stat.charAt(stat.lastIndexOf(')') + 2); // "pid (name) S ...": the name may hold spaces
+}
+
+/** The state of each thread of a process, or [] where /proc is missing. */
+function threadStates(pid: number): string[] {
+  try {
+    return readdirSync(`/proc/${pid}/task`).map((thread) => processState(pid, Number(thread)));
+  } catch {
+    return [];
+  }
+}
+
+const STOP_WAIT_MS = 2_000;
+
+/**
+ * SIGSTOP lands asynchronously: a thread running on another core may answer one more request.
+ * pause() is synchronous, so this waits by polling /proc (a few microseconds in practice).
+ */
+function waitUntilStopped(pid: number): void {
+  const deadline = Date.now() + STOP_WAIT_MS;
+  while (Date.now() < deadline && !threadStates(pid).every((state) => state === 'T' || state === 't'));
 }
 
 export class ServerStartError extends Error {

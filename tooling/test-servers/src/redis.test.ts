@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { serverSkipReason, startRedis } from './index.js';
+import { processState } from './process.js';
 import { ask, connectOutcome, endsWithCrlf, portIsFree, processesWith, replyHeldUntil, stoppedAfterAll, withConnection } from './test-helpers.js';
 
 const skip = await serverSkipReason('redis', { control: true, unixSocket: true });
@@ -39,10 +40,13 @@ describe.skipIf(skip)(`startRedis${skip ? ` (skipped: ${skip})` : ''}`, () => {
 
   it('stalls while paused and answers again after resume', async () => {
     const server = await start();
+    const [pid = 0] = processesWith('redis-server', `127.0.0.1:${server.port}`);
     await withConnection(server, async (connection) => {
       server.pause();
+      expect(processState(pid)).toBe('T'); // stopped by the time pause() returns
       expect(await replyHeldUntil(connection, 'PING\r\n', () => server.resume())).toBe('+PONG\r\n');
     });
+    expect(processState(pid)).not.toBe('T');
   });
 
   it('listens on a unix socket in its own directory when asked', async () => {
