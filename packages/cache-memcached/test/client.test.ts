@@ -32,7 +32,8 @@ for (const protocol of ['text', 'binary'] as const) {
     let client: MemcachedClient;
     beforeAll(async () => {
       server = await startMemcached({ args: ['-I', '1m'] });
-      client = new MemcachedClient(server.url, { protocol });
+      // Features, not failure detection: room for a machine loaded by parallel test files.
+      client = new MemcachedClient(server.url, { protocol, operationTimeout: 5 });
     });
     afterAll(async () => {
       await client.close();

@@ -63,8 +63,9 @@ for (const protocol of ['text', 'binary'] as const) {
     let raw: MemcachedClient;
     beforeAll(async () => {
       server = await startMemcached({ args: ['-I', '1m'] });
-      cache = new MemcachedCache({ location: server.url, options: { protocol } });
-      raw = new MemcachedClient(server.url, { protocol });
+      // Features, not failure detection: room for a machine loaded by parallel test files.
+      cache = new MemcachedCache({ location: server.url, options: { protocol, operationTimeout: 5 } });
+      raw = new MemcachedClient(server.url, { protocol, operationTimeout: 5 });
     });
     afterAll(async () => {
       await Promise.all([cache.close(), raw.close()]);
