@@ -59,7 +59,7 @@ const BUGS: Bug[] = [
     bug: 'keeping references instead of copies',
     register: registerValueTests,
     backend: broken.BrokenCopiesCache,
-    caughtBy: ['the cache keeps a copy', 'the cache hands out copies', 'set and add reject a function'],
+    caughtBy: ['the cache keeps a copy', 'the cache hands out copies', 'set, add and setMany reject a function'],
   },
   { bug: 'incr dropping the expiry', register: registerCounterTests, backend: broken.IncrResetsExpiryCache, caughtBy: ['incr keeps the expiry'] },
   { bug: 'clear doing nothing', register: registerLifecycleTests, backend: broken.ClearsNothingCache, caughtBy: ['clear removes every key of the cache'] },

@@ -119,7 +119,7 @@ export function registerValueTests(api: TestApi, target: ConformanceTarget): voi
       ['an object holding a function', { callback: () => 'no' }],
     ];
     for (const [label, value] of unserializable) {
-      suite.test(`set and add reject ${label} with SerializationError and store nothing new`, async () => {
+      suite.test(`set, add and setMany reject ${label} with SerializationError and store nothing new`, async () => {
         const cache = await suite.cache();
         await cache.set(key('kept'), 'previous');
         await expectRejection(suite, cache.set(key('kept'), value), SerializationError);
