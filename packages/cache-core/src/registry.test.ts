@@ -1,7 +1,7 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { DummyCache } from './dummy-cache';
 import { InvalidCacheBackendError } from './errors';
 import { cache, caches, closeCaches, configureCaches, createCache } from './registry';
@@ -15,8 +15,10 @@ class ClosingCache extends DummyCache {
 }
 
 /** An application directory with its own modules, as a user's project would have. */
+const applications: string[] = [];
 function applicationWith(files: Record<string, string>): string {
   const dir = mkdtempSync(join(tmpdir(), 'cachette-app-'));
+  applications.push(dir);
   for (const [name, text] of Object.entries(files)) writeFileSync(join(dir, name), text);
   return dir;
 }
@@ -25,6 +27,10 @@ const DUCK_BACKEND = `
 class Base { makeAndValidateKey() {} }
 exports.FileLikeCache = class FileLikeCache extends Base { constructor(params) { super(); this.params = params; } };
 `;
+
+afterAll(() => {
+  for (const dir of applications) rmSync(dir, { recursive: true, force: true });
+});
 
 afterEach(async () => {
   await closeCaches();
