@@ -25,7 +25,9 @@ export function cachetteVitestConfig(overrides = {}) {
         // Real servers start in hooks and timing tests sleep for seconds: generous limits.
         testTimeout: 60_000,
         hookTimeout: 120_000,
-        reporters: process.env.CI ? ['verbose'] : ['default'],
+        // In CI every package also writes its counts, which .ci/run adds up into one summary line.
+        reporters: process.env.CI ? ['verbose', 'json'] : ['default'],
+        outputFile: process.env.CI ? { json: 'test-results.json' } : undefined,
       },
     }),
     overrides,
