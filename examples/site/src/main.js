@@ -1,5 +1,8 @@
 // A tour of Cachette on embedded backends, configured the way a Django site configures CACHES.
 // Run it with `pnpm example` from the repository root; every step prints what it did.
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { cache, caches, closeCaches, configureCaches, KeyNotFoundError, makeTemplateFragmentKey } from '@cachette/cache-core';
 
 const quiet = process.argv.includes('--quiet');
@@ -8,9 +11,12 @@ const check = (condition, message) => {
   if (!condition) throw new Error(`example went wrong: ${message}`);
 };
 
+const fileCacheDir = mkdtempSync(join(tmpdir(), 'cachette-example-'));
+
 configureCaches({
   default: { backend: '@cachette/cache-locmem', location: 'example', timeout: 60, options: { maxEntries: 1000 } },
   fragments: 'locmem://fragments?timeout=none&key_prefix=frag',
+  reports: `file://${fileCacheDir}?max_entries=500&timeout=3600`,
   off: 'dummy://',
 });
 
@@ -63,7 +69,14 @@ say(`   ${fragmentKey} stored in "fragments" as "${caches.get('fragments').makeK
 await caches.get('off').set('anything', 1);
 say('   the dummy cache remembers nothing:', await caches.get('off').get('anything', 'miss'));
 
-say('7. getMany / setMany / deleteMany, then clear');
+say('7. a file cache: values survive the process, one file per key named by a hash');
+const reports = caches.get('reports');
+await reports.set('report:../../etc/passwd', { rows: [1, 2, 3] });
+const files = readdirSync(fileCacheDir);
+say(`   stored as ${files.join(', ')} in ${fileCacheDir}:`, await reports.get('report:../../etc/passwd'));
+check(files.length === 1 && /^[0-9a-f]{32}\./.test(files[0]), 'file names come from hashes, not keys');
+
+say('8. getMany / setMany / deleteMany, then clear');
 await cache.setMany({ a: 1, b: 2, c: 3 });
 say('   getMany(a, b, z) ->', await cache.getMany(['a', 'b', 'z']));
 await cache.deleteMany(['a', 'b']);
@@ -71,4 +84,5 @@ await cache.clear();
 say('   after clear, get("c") ->', await cache.get('c'));
 
 await closeCaches();
+rmSync(fileCacheDir, { recursive: true, force: true });
 say('done: every cache closed');
