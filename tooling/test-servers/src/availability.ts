@@ -102,8 +102,18 @@ export async function requireSource(kind: ServerKind, needs: StartNeeds = {}): P
  */
 export async function serverSkipReason(kind: ServerKind, needs: ServerNeeds = {}): Promise<string | undefined> {
   const { reason } = await planSource(kind, needs);
-  if (reason !== undefined && serversAreRequired()) {
-    throw new Error(`CACHETTE_REQUIRE_SERVERS is set but no ${kind} test server can be had: ${reason}`);
-  }
+  if (reason === undefined) return undefined;
+  if (serversAreRequired()) throw new Error(`CACHETTE_REQUIRE_SERVERS is set but no ${kind} test server can be had: ${reason}`);
+  // The reason is also in the skipped suite's title; printing it shows it under any reporter.
+  reportSkip(kind, reason);
   return reason;
+}
+
+const reportedSkips = new Set<string>();
+
+function reportSkip(kind: ServerKind, reason: string): void {
+  const line = `[test-servers] skipping tests that need ${kind}: ${reason}`;
+  if (reportedSkips.has(line)) return;
+  reportedSkips.add(line);
+  console.warn(line);
 }
