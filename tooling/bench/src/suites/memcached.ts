@@ -5,16 +5,11 @@ import memjs from 'memjs';
 import { MemcachedCache } from '@cachette/cache-memcached';
 import { MemcachedClient } from '@cachette/cache-memcached/client';
 import { serverSkipReason, startMemcached } from '@cachette/test-servers';
-import { defineSuite, type BenchCase, type Candidate } from '../harness';
+import { defineSuite, type BenchCase } from '../harness';
+import { MANY_SIZE, benchKeys, candidates, getEachKey, getManyEachBatch, setEachKey, type Contender as KeyValueContender } from '../key-value-workload';
 
-// A power of two, so candidates pick keys with a mask instead of a division.
-const KEY_COUNT = 1024;
-const KEY_MASK = KEY_COUNT - 1;
-const MANY_SIZE = 100;
 const LARGE_COUNT = 16;
 
-const keys = Array.from({ length: KEY_COUNT }, (_, index) => `bench:${index}`);
-const manyKeys = Array.from({ length: KEY_COUNT }, (_, start) => Array.from({ length: MANY_SIZE }, (_, offset) => keys[(start + offset) & KEY_MASK]!));
 const largeKeys = Array.from({ length: LARGE_COUNT }, (_, index) => `large:${index}`);
 const smallValue = Buffer.alloc(100, 'v');
 const largeValue = Buffer.alloc(100 * 1024, 'L');
@@ -39,17 +34,7 @@ async function memaslapMultiGetsPerSecond(server: string): Promise<number | unde
   return undefined;
 }
 
-/** The same operations on every client, so a case lists candidates by name only. */
-interface Contender {
-  name: string;
-  get(key: string): Promise<unknown>;
-  set(key: string, value: Buffer): Promise<unknown>;
-  getMany(keys: string[]): Promise<unknown>;
-}
-
-function candidates(contenders: readonly Contender[], operation: (contender: Contender) => Candidate['run']): Candidate[] {
-  return contenders.map((contender) => ({ name: contender.name, run: operation(contender) }));
-}
+type Contender = KeyValueContender<Buffer>;
 
 /** 3rd-Eden's memcached speaks callbacks. */
 function promised<T>(call: (callback: (error: unknown, result: T) => void) => void): Promise<T> {
@@ -93,8 +78,8 @@ export default defineSuite({
       },
     ];
 
-    await text.setMany(keys.map((key) => [key, { value: smallValue }]));
-    await cache.setMany(Object.fromEntries(keys.map((key) => [key, smallValue])));
+    await text.setMany(benchKeys.map((key) => [key, { value: smallValue }]));
+    await cache.setMany(Object.fromEntries(benchKeys.map((key) => [key, smallValue])));
     await text.setMany(largeKeys.map((key) => [key, { value: largeValue }]));
     await cache.setMany(Object.fromEntries(largeKeys.map((key) => [key, largeValue])));
 
@@ -105,8 +90,8 @@ export default defineSuite({
         : `memaslap reference: ${Math.round(memaslap)} multi-gets of ${MANY_SIZE} keys/s one at a time; the goal for cachette cache is 0.8× that, ${Math.round(0.8 * memaslap)}/s`,
     );
 
-    const get = (contender: Contender): Candidate['run'] => (i) => contender.get(keys[i & KEY_MASK]!);
-    const set = (contender: Contender): Candidate['run'] => (i) => contender.set(keys[i & KEY_MASK]!, smallValue);
+    const get = getEachKey;
+    const set = setEachKey(smallValue);
     const fastest = { candidate: 'cachette text', minRatio: 1 };
     const cases: BenchCase[] = [
       { name: 'GET 100 B, one at a time', baseline: 'memjs', target: fastest, candidates: candidates(contenders, get) },
@@ -130,7 +115,7 @@ export default defineSuite({
         baseline: 'memcached',
         // The issue's goal is 0.8× memaslap's ~7.6k multi-gets/s, about 2.9× the peers' ~2.1k.
         target: { candidate: 'cachette cache', minRatio: 2.9 },
-        candidates: candidates(contenders, (contender) => (i) => contender.getMany(manyKeys[i & KEY_MASK]!)),
+        candidates: candidates(contenders, getManyEachBatch),
       },
       {
         name: 'GET 100 KB, one at a time',

@@ -3,29 +3,13 @@ import { createClient } from 'redis';
 import { RedisCache } from '@cachette/cache-redis';
 import { RedisClient } from '@cachette/cache-redis/client';
 import { serverSkipReason, startRedis } from '@cachette/test-servers';
-import { defineSuite, type BenchCase, type Candidate } from '../harness';
+import { defineSuite, type BenchCase } from '../harness';
+import { MANY_SIZE, benchKeys, candidates, getEachKey, getManyEachBatch, setEachKey, type Contender as KeyValueContender } from '../key-value-workload';
 
-// A power of two, so candidates pick keys with a mask instead of a division.
-const KEY_COUNT = 1024;
-const KEY_MASK = KEY_COUNT - 1;
-const MANY_SIZE = 100;
-
-const keys = Array.from({ length: KEY_COUNT }, (_, index) => `bench:${index}`);
-const manyKeys = Array.from({ length: KEY_COUNT }, (_, start) => Array.from({ length: MANY_SIZE }, (_, offset) => keys[(start + offset) & KEY_MASK]!));
 const smallValue = 'v'.repeat(100);
 const largeValue = 'L'.repeat(100 * 1024);
 
-/** The same operations on every client, so a case lists candidates by name only. */
-interface Contender {
-  name: string;
-  get(key: string): Promise<unknown>;
-  set(key: string, value: string): Promise<unknown>;
-  getMany(keys: string[]): Promise<unknown>;
-}
-
-function candidates(contenders: readonly Contender[], operation: (contender: Contender) => Candidate['run']): Candidate[] {
-  return contenders.map((contender) => ({ name: contender.name, run: operation(contender) }));
-}
+type Contender = KeyValueContender<string>;
 
 export default defineSuite({
   description:
@@ -61,15 +45,15 @@ export default defineSuite({
     ];
 
     const fill = async (value: string): Promise<void> => {
-      for (const key of keys) {
+      for (const key of benchKeys) {
         await client.set(key, value);
         await cache.set(key, value, null);
       }
     };
     await fill(smallValue);
 
-    const get = (contender: Contender): Candidate['run'] => (i) => contender.get(keys[i & KEY_MASK]!);
-    const set = (contender: Contender): Candidate['run'] => (i) => contender.set(keys[i & KEY_MASK]!, smallValue);
+    const get = getEachKey;
+    const set = setEachKey(smallValue);
     const cases: BenchCase[] = [
       { name: 'GET 100 B, one at a time', baseline: 'ioredis', target: { candidate: 'cachette client', minRatio: 1 }, candidates: candidates(contenders, get) },
       { name: 'SET 100 B, one at a time', baseline: 'ioredis', target: { candidate: 'cachette client', minRatio: 1 }, candidates: candidates(contenders, set) },
@@ -91,7 +75,7 @@ export default defineSuite({
         name: 'getMany / MGET of 100 keys',
         baseline: 'node-redis',
         target: { candidate: 'cachette cache', minRatio: 1.5 },
-        candidates: candidates(contenders, (contender) => (i) => contender.getMany(manyKeys[i & KEY_MASK]!)),
+        candidates: candidates(contenders, getManyEachBatch),
       },
       {
         name: 'GET 100 KB, one at a time',

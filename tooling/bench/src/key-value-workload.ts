@@ -1,0 +1,46 @@
+import type { Candidate } from './harness';
+
+/**
+ * The workload the network suites share: a fixed key set, batches of 100 keys for getMany, and
+ * one shape of client ("contender") so a case lists candidates by name only.
+ */
+
+// A power of two, so candidates pick keys with a mask instead of a division.
+export const KEY_COUNT = 1024;
+export const KEY_MASK = KEY_COUNT - 1;
+export const MANY_SIZE = 100;
+
+export const benchKeys = Array.from({ length: KEY_COUNT }, (_, index) => `bench:${index}`);
+export const manyKeys = Array.from({ length: KEY_COUNT }, (_, start) =>
+  Array.from({ length: MANY_SIZE }, (_, offset) => benchKeys[(start + offset) & KEY_MASK]!),
+);
+
+/** The same operations on every client; `Value` is what the suite stores (a string or a Buffer). */
+export interface Contender<Value> {
+  name: string;
+  get(key: string): Promise<unknown>;
+  set(key: string, value: Value): Promise<unknown>;
+  getMany(keys: string[]): Promise<unknown>;
+}
+
+export function candidates<Value>(
+  contenders: ReadonlyArray<Contender<Value>>,
+  operation: (contender: Contender<Value>) => Candidate['run'],
+): Candidate[] {
+  return contenders.map((contender) => ({ name: contender.name, run: operation(contender) }));
+}
+
+/** Each call reads the next key of the set. */
+export function getEachKey<Value>(contender: Contender<Value>): Candidate['run'] {
+  return (i) => contender.get(benchKeys[i & KEY_MASK]!);
+}
+
+/** Each call writes `value` under the next key of the set. */
+export function setEachKey<Value>(value: Value): (contender: Contender<Value>) => Candidate['run'] {
+  return (contender) => (i) => contender.set(benchKeys[i & KEY_MASK]!, value);
+}
+
+/** Each call reads the next batch of MANY_SIZE keys. */
+export function getManyEachBatch<Value>(contender: Contender<Value>): Candidate['run'] {
+  return (i) => contender.getMany(manyKeys[i & KEY_MASK]!);
+}
