@@ -1,4 +1,4 @@
-import type { Candidate } from './harness';
+import type { BenchCase, Candidate } from './harness';
 
 /**
  * The workload the network suites share: a fixed key set, batches of 100 keys for getMany, and
@@ -43,4 +43,31 @@ export function setEachKey<Value>(value: Value): (contender: Contender<Value>) =
 /** Each call reads the next batch of MANY_SIZE keys. */
 export function getManyEachBatch<Value>(contender: Contender<Value>): Candidate['run'] {
   return (i) => contender.getMany(manyKeys[i & KEY_MASK]!);
+}
+
+/** Who a case compares against and what it must reach. */
+interface Comparison {
+  baseline: string;
+  target: { candidate: string; minRatio: number };
+}
+
+const IN_FLIGHT = 50;
+
+/**
+ * The four 100-byte cases every network suite measures (the issues' targets: one at a time at
+ * least the fastest peer, 50 in flight at least 1.2× it).
+ */
+export function smallValueCases<Value>(
+  contenders: ReadonlyArray<Contender<Value>>,
+  smallValue: Value,
+  oneAtATime: Comparison,
+  inFlight: Comparison,
+): BenchCase[] {
+  const set = setEachKey(smallValue);
+  return [
+    { name: 'GET 100 B, one at a time', ...oneAtATime, candidates: candidates(contenders, getEachKey) },
+    { name: 'SET 100 B, one at a time', ...oneAtATime, candidates: candidates(contenders, set) },
+    { name: `GET 100 B, ${IN_FLIGHT} in flight`, ...inFlight, concurrency: IN_FLIGHT, candidates: candidates(contenders, getEachKey) },
+    { name: `SET 100 B, ${IN_FLIGHT} in flight`, ...inFlight, concurrency: IN_FLIGHT, candidates: candidates(contenders, set) },
+  ];
 }

@@ -6,7 +6,7 @@ import { MemcachedCache } from '@cachette/cache-memcached';
 import { MemcachedClient } from '@cachette/cache-memcached/client';
 import { serverSkipReason, startMemcached } from '@cachette/test-servers';
 import { defineSuite, type BenchCase } from '../harness';
-import { MANY_SIZE, benchKeys, candidates, getEachKey, getManyEachBatch, setEachKey, type Contender as KeyValueContender } from '../key-value-workload';
+import { MANY_SIZE, benchKeys, candidates, getManyEachBatch, smallValueCases, type Contender as KeyValueContender } from '../key-value-workload';
 
 const LARGE_COUNT = 16;
 
@@ -90,26 +90,9 @@ export default defineSuite({
         : `memaslap reference: ${Math.round(memaslap)} multi-gets of ${MANY_SIZE} keys/s one at a time; the goal for cachette cache is 0.8× that, ${Math.round(0.8 * memaslap)}/s`,
     );
 
-    const get = getEachKey;
-    const set = setEachKey(smallValue);
     const fastest = { candidate: 'cachette text', minRatio: 1 };
     const cases: BenchCase[] = [
-      { name: 'GET 100 B, one at a time', baseline: 'memjs', target: fastest, candidates: candidates(contenders, get) },
-      { name: 'SET 100 B, one at a time', baseline: 'memjs', target: fastest, candidates: candidates(contenders, set) },
-      {
-        name: 'GET 100 B, 50 in flight',
-        baseline: 'memjs',
-        concurrency: 50,
-        target: { candidate: 'cachette text', minRatio: 1.2 },
-        candidates: candidates(contenders, get),
-      },
-      {
-        name: 'SET 100 B, 50 in flight',
-        baseline: 'memjs',
-        concurrency: 50,
-        target: { candidate: 'cachette text', minRatio: 1.2 },
-        candidates: candidates(contenders, set),
-      },
+      ...smallValueCases(contenders, smallValue, { baseline: 'memjs', target: fastest }, { baseline: 'memjs', target: { candidate: 'cachette text', minRatio: 1.2 } }),
       {
         name: 'getMany of 100 keys',
         baseline: 'memcached',

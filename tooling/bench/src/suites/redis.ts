@@ -4,7 +4,7 @@ import { RedisCache } from '@cachette/cache-redis';
 import { RedisClient } from '@cachette/cache-redis/client';
 import { serverSkipReason, startRedis } from '@cachette/test-servers';
 import { defineSuite, type BenchCase } from '../harness';
-import { MANY_SIZE, benchKeys, candidates, getEachKey, getManyEachBatch, setEachKey, type Contender as KeyValueContender } from '../key-value-workload';
+import { MANY_SIZE, benchKeys, candidates, getManyEachBatch, smallValueCases, type Contender as KeyValueContender } from '../key-value-workload';
 
 const smallValue = 'v'.repeat(100);
 const largeValue = 'L'.repeat(100 * 1024);
@@ -52,25 +52,8 @@ export default defineSuite({
     };
     await fill(smallValue);
 
-    const get = getEachKey;
-    const set = setEachKey(smallValue);
     const cases: BenchCase[] = [
-      { name: 'GET 100 B, one at a time', baseline: 'ioredis', target: { candidate: 'cachette client', minRatio: 1 }, candidates: candidates(contenders, get) },
-      { name: 'SET 100 B, one at a time', baseline: 'ioredis', target: { candidate: 'cachette client', minRatio: 1 }, candidates: candidates(contenders, set) },
-      {
-        name: 'GET 100 B, 50 in flight',
-        baseline: 'ioredis auto-pipelining',
-        concurrency: 50,
-        target: { candidate: 'cachette client', minRatio: 1.2 },
-        candidates: candidates(contenders, get),
-      },
-      {
-        name: 'SET 100 B, 50 in flight',
-        baseline: 'ioredis auto-pipelining',
-        concurrency: 50,
-        target: { candidate: 'cachette client', minRatio: 1.2 },
-        candidates: candidates(contenders, set),
-      },
+      ...smallValueCases(contenders, smallValue, { baseline: 'ioredis', target: { candidate: 'cachette client', minRatio: 1 } }, { baseline: 'ioredis auto-pipelining', target: { candidate: 'cachette client', minRatio: 1.2 } }),
       {
         name: 'getMany / MGET of 100 keys',
         baseline: 'node-redis',
