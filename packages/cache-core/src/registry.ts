@@ -2,7 +2,7 @@ import type { BaseCache, CacheParams } from './base-cache';
 import { importBackend, loadBackend, type BackendReference, type CacheBackendClass } from './backend-loader';
 import { DummyCache } from './dummy-cache';
 import { InvalidCacheBackendError } from './errors';
-import { backendForScheme, commonParamsFromUrl, parseCacheUrl } from './urls';
+import { backendForScheme, commonParamsFromUrl, parseCacheUrl, type ParsedCacheUrl } from './urls';
 
 /** One entry of the caches configuration, like one of Django's CACHES entries. */
 export interface CacheConfig extends CacheParams {
@@ -23,12 +23,19 @@ export const DEFAULT_CACHE_ALIAS = 'default';
 /** Django's default CACHES: one locmem cache. */
 const DEFAULT_SETTINGS: Record<string, CacheSetting> = { [DEFAULT_CACHE_ALIAS]: { backend: '@cachette/cache-locmem' } };
 
-function splitSetting(setting: CacheSetting): { backend: BackendReference; params: CacheParams } {
+/** A setting taken apart; `url` is kept so the backend can refine what the URL means to it. */
+interface SplitSetting {
+  backend: BackendReference;
+  params: CacheParams;
+  url?: ParsedCacheUrl;
+}
+
+function splitSetting(setting: CacheSetting): SplitSetting {
   if (typeof setting === 'string') {
     const parsed = parseCacheUrl(setting);
     const backend = parsed.scheme === 'dummy' ? DummyCache : backendForScheme(parsed.scheme);
     if (backend === undefined) throw new InvalidCacheBackendError(`No cache backend is registered for URL scheme '${parsed.scheme}:'`);
-    return { backend, params: commonParamsFromUrl(parsed) };
+    return { backend, params: commonParamsFromUrl(parsed), url: parsed };
   }
   if (typeof setting !== 'object' || setting === null || !('backend' in setting)) {
     throw new InvalidCacheBackendError('A cache setting is a URL or an object with a backend');
@@ -37,20 +44,19 @@ function splitSetting(setting: CacheSetting): { backend: BackendReference; param
   return { backend, params };
 }
 
-function instantiate(setting: CacheSetting, backendClass: CacheBackendClass, params: CacheParams): BaseCache {
-  const finalParams = typeof setting === 'string' && backendClass.paramsFromUrl ? backendClass.paramsFromUrl(parseCacheUrl(setting), params) : params;
-  return new backendClass(finalParams);
+function instantiate(backendClass: CacheBackendClass, { params, url }: SplitSetting): BaseCache {
+  return new backendClass(url && backendClass.paramsFromUrl ? backendClass.paramsFromUrl(url, params) : params);
 }
 
 function createCacheSync(setting: CacheSetting, options: RegistryOptions = {}): BaseCache {
-  const { backend, params } = splitSetting(setting);
-  return instantiate(setting, loadBackend(backend, options.resolveFrom), params);
+  const split = splitSetting(setting);
+  return instantiate(loadBackend(split.backend, options.resolveFrom), split);
 }
 
 /** Creates a cache from a configuration object or a URL, outside the registry. */
 export async function createCache(setting: CacheSetting, options: RegistryOptions = {}): Promise<BaseCache> {
-  const { backend, params } = splitSetting(setting);
-  return instantiate(setting, await importBackend(backend, options.resolveFrom), params);
+  const split = splitSetting(setting);
+  return instantiate(await importBackend(split.backend, options.resolveFrom), split);
 }
 
 /** Django's `caches`: one lazily created instance per alias. */
