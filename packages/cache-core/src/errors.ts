@@ -68,3 +68,15 @@ export class CacheTimeoutError extends CacheError {}
 
 /** The backend answered something the protocol does not allow, or an error reply. */
 export class CacheProtocolError extends CacheError {}
+
+/** A template tag that cannot render or parse (Django's `TemplateSyntaxError`), e.g. `{% cache %}` with a bad timeout. */
+export class TemplateSyntaxError extends CacheError {}
+
+/**
+ * A request whose `Host` is malformed or not allowed (Django's `DisallowedHost`); answered with
+ * 400. `status` and `statusCode` say so to frameworks' error handlers (Express, Fastify).
+ */
+export class DisallowedHost extends CacheError {
+  readonly status = 400;
+  readonly statusCode = 400;
+}

@@ -6,11 +6,13 @@ export {
   CacheKeyWarning,
   CacheProtocolError,
   CacheTimeoutError,
+  DisallowedHost,
   InvalidCacheBackendError,
   InvalidCacheKey,
   KeyNotFoundError,
   NonNumericValueError,
   SerializationError,
+  TemplateSyntaxError,
   ValueTooLargeError,
 } from './errors';
 export {

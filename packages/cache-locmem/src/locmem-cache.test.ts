@@ -108,6 +108,32 @@ describe('LocMemCache (Django LocMemCacheTests)', () => {
   });
 });
 
+describe('LocMemCache getAwaitable', () => {
+  it('answers without a Promise, with a copy, marking the entry used and dropping an expired one', async () => {
+    const cache = new LocMemCache({ location: freshLocation(), options: { maxEntries: 3, cullFrequency: 3 } });
+    await cache.set('tree', { list: [1, 2] });
+    const read = cache.getAwaitable<{ list: number[] }>('tree');
+    expect(read).not.toBeInstanceOf(Promise);
+    read!.list.push(3);
+    expect(cache.getAwaitable('tree')).toEqual({ list: [1, 2] });
+    expect(cache.getAwaitable('missing', 'default')).toBe('default');
+    await cache.set('b', 2);
+    await cache.set('c', 3);
+    cache.getAwaitable('tree');
+    await cache.set('d', 4); // culls the least recently used: b, not tree
+    expect(cache.getAwaitable('tree')).toEqual({ list: [1, 2] });
+    expect(cache.getAwaitable('b')).toBeUndefined();
+    vi.useFakeTimers({ toFake: ['Date'] });
+    try {
+      await cache.set('short', 'x', 1);
+      vi.setSystemTime(Date.now() + 2000);
+      expect(cache.getAwaitable('short', 'gone')).toBe('gone');
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+});
+
 describe('LocMemCache culling', () => {
   it('removes count // cullFrequency entries once it holds maxEntries, even when overwriting', async () => {
     const cache = newCache({ maxEntries: 10, cullFrequency: 4 });

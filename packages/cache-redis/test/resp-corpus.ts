@@ -2,18 +2,7 @@
  * Random RESP2 replies for the differential decoder test and the parser benchmark: simple strings,
  * errors, integers, bulk strings (binary, empty, null, large), arrays (nested, empty, null).
  */
-
-/** A small seeded PRNG (mulberry32), so a failing seed can be replayed. */
-export function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { seededRandom } from '@cachette/test-servers';
 
 export interface CorpusShape {
   /** Relative weights of the reply kinds. */

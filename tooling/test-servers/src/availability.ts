@@ -103,6 +103,11 @@ export async function requireSource(kind: ServerKind, needs: StartNeeds = {}): P
 export async function serverSkipReason(kind: ServerKind, needs: ServerNeeds = {}): Promise<string | undefined> {
   const { reason } = await planSource(kind, needs);
   if (reason === undefined) return undefined;
+  return skipOrRequire(kind, reason);
+}
+
+/** The reason to skip, printed once; a throw instead under CACHETTE_REQUIRE_SERVERS=1. */
+export function skipOrRequire(kind: string, reason: string): string {
   if (serversAreRequired()) throw new Error(`CACHETTE_REQUIRE_SERVERS is set but no ${kind} test server can be had: ${reason}`);
   // The reason is also in the skipped suite's title; printing it shows it under any reporter.
   reportSkip(kind, reason);
@@ -111,7 +116,7 @@ export async function serverSkipReason(kind: ServerKind, needs: ServerNeeds = {}
 
 const reportedSkips = new Set<string>();
 
-function reportSkip(kind: ServerKind, reason: string): void {
+function reportSkip(kind: string, reason: string): void {
   const line = `[test-servers] skipping tests that need ${kind}: ${reason}`;
   if (reportedSkips.has(line)) return;
   reportedSkips.add(line);

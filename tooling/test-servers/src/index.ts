@@ -6,3 +6,5 @@ export { startPostgres } from './postgres.js';
 export { startMariaDb } from './mariadb.js';
 export { generateTlsFiles } from './tls.js';
 export { startFaultProxy, type FaultProxy } from './fault-proxy.js';
+export { djangoPython, djangoSkipReason, startDjangoSite, type DjangoSite } from './django.js';
+export { seededRandom } from './seeded-random.js';

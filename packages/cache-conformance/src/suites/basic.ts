@@ -41,6 +41,16 @@ export function registerBasicTests(api: TestApi, target: ConformanceTarget): voi
       expect(await prefixed.get(key('somekey'))).toBe('value2');
     });
 
+    suite.test('getAwaitable gives what get gives, a Promise only when the backend answers asynchronously', async () => {
+      const cache = await suite.cache();
+      await cache.set(key('key'), { nested: ['value'] });
+      await cache.set(key('null'), null);
+      expect(await cache.getAwaitable(key('key'))).toEqual({ nested: ['value'] });
+      expect(await cache.getAwaitable(key('null'), 'default')).toBe(null);
+      expect(await cache.getAwaitable(key('does_not_exist'), 'bang!')).toBe('bang!');
+      expect(await cache.getAwaitable(key('does_not_exist'))).toBe(undefined);
+    });
+
     suite.test('get of a missing key returns undefined, or the default given', async () => {
       const cache = await suite.cache();
       expect(await cache.get(key('does_not_exist'))).toBe(undefined);

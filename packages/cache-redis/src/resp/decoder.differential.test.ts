@@ -1,6 +1,7 @@
 import RedisParser from 'redis-parser';
 import { describe, expect, it } from 'vitest';
-import { generateReplies, randomChunks, seededRandom } from '../../test/resp-corpus';
+import { seededRandom } from '@cachette/test-servers';
+import { generateReplies, randomChunks } from '../../test/resp-corpus';
 import { RespDecoder, type RespValue } from './decoder';
 import { RedisReplyError } from './reply-error';
 
