@@ -2,14 +2,14 @@ import { readdirSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import { DEFAULT_RUN_OPTIONS, runCase, type BenchSuite, type CaseResult, type RunOptions } from './harness';
-import { environment, formatTable } from './report';
+import { environment, environmentLine, formatTable } from './report';
 
 const USAGE = `Usage: pnpm bench <suite> [options]
 
 Options:
-  --rounds <n>      timed rounds per candidate (default ${DEFAULT_RUN_OPTIONS.rounds})
-  --round-ms <ms>   length of one round (default ${DEFAULT_RUN_OPTIONS.roundMs})
-  --warmup-ms <ms>  warm-up per candidate (default ${DEFAULT_RUN_OPTIONS.warmupMs})
+  --rounds <n>      timed rounds per candidate (default ${DEFAULT_RUN_OPTIONS.rounds}, or the suite's)
+  --round-ms <ms>   length of one round (default ${DEFAULT_RUN_OPTIONS.roundMs}, or the suite's)
+  --warmup-ms <ms>  warm-up per candidate (default ${DEFAULT_RUN_OPTIONS.warmupMs}, or the suite's)
   --case <text>     run only the cases whose name contains <text>
   --only <name>     run only the candidate with this name (to profile it alone)
   --json <file>     also write the results as JSON
@@ -62,12 +62,13 @@ async function main(): Promise<void> {
     console.log(`${USAGE}\n\nSuites: ${availableSuites().join(', ')}`);
     return;
   }
-  const options: RunOptions = {
-    rounds: Math.round(positiveNumber('rounds', values.rounds, DEFAULT_RUN_OPTIONS.rounds)),
-    roundMs: positiveNumber('round-ms', values['round-ms'], DEFAULT_RUN_OPTIONS.roundMs),
-    warmupMs: positiveNumber('warmup-ms', values['warmup-ms'], DEFAULT_RUN_OPTIONS.warmupMs),
-  };
   const suite = await loadSuite(suiteName);
+  const defaults: RunOptions = { ...DEFAULT_RUN_OPTIONS, ...suite.defaults };
+  const options: RunOptions = {
+    rounds: Math.round(positiveNumber('rounds', values.rounds, defaults.rounds)),
+    roundMs: positiveNumber('round-ms', values['round-ms'], defaults.roundMs),
+    warmupMs: positiveNumber('warmup-ms', values['warmup-ms'], defaults.warmupMs),
+  };
   console.log(`${suiteName}: ${suite.description}`);
   const prepared = await suite.setup();
   if ('skipped' in prepared) {
@@ -86,7 +87,8 @@ async function main(): Promise<void> {
   } finally {
     await prepared.teardown?.();
   }
-  console.log(`\n${formatTable(results)}`);
+  const rounds = `${options.rounds} rounds of ${options.roundMs} ms per candidate after ${options.warmupMs} ms of warm-up`;
+  console.log(`\n${environmentLine()}\n${rounds}\n${formatTable(results)}`);
   if (values.json) {
     const report = { suite: suiteName, date: new Date().toISOString(), environment: environment(), options, cases: results };
     await writeFile(values.json, `${JSON.stringify(report, null, 2)}\n`);

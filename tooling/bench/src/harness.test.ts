@@ -67,6 +67,37 @@ describe('runCase', () => {
     expect(mostInFlight).toBe(1);
   });
 
+  it('gives measured candidates one warm-up and one call per round, taking turns with a rotating start', async () => {
+    const calls: string[] = [];
+    const measured = (name: string, rate: number) => ({
+      name,
+      measure: async (durationMs: number) => {
+        calls.push(`${name}:${durationMs}`);
+        return { opsPerSecond: rate, metrics: { 'p99 ms': rate / 1000 } };
+      },
+    });
+    const result = await runCase(
+      { name: 'http', baseline: 'b', target: { candidate: 'a', minRatio: 0.8 }, candidates: [measured('a', 3000), measured('b', 4000), measured('c', 1000)] },
+      { rounds: 3, roundMs: 20, warmupMs: 10 },
+    );
+    expect(calls).toEqual(['a:10', 'b:10', 'c:10', 'a:20', 'b:20', 'c:20', 'b:20', 'c:20', 'a:20', 'c:20', 'a:20', 'b:20']);
+    const [a, b] = result.results;
+    expect(a!.roundOpsPerSecond).toEqual([3000, 3000, 3000]);
+    expect(a!.ratio).toBe(0.75);
+    expect(b!.metrics).toEqual({ 'p99 ms': 4 });
+    expect(b!.roundMetrics).toHaveLength(3);
+    expect(result.target).toEqual({ candidate: 'a', minRatio: 0.8, met: false });
+  });
+
+  it('takes the median of each metric over the rounds', async () => {
+    const rates = [100, 300, 200];
+    let call = 0;
+    const candidate = { name: 'm', measure: async () => ({ opsPerSecond: 1, metrics: { 'p50 ms': rates[call++ % 3]! } }) };
+    // The warm-up is call 0 (100); the rounds get 300, 200, 100.
+    const result = await runCase({ name: 'metrics', baseline: 'm', candidates: [candidate] }, QUICK);
+    expect(result.results[0]!.metrics).toEqual({ 'p50 ms': 200 });
+  });
+
   it('reports NaN ratios when the baseline was left out of the run', async () => {
     const result = await runCase({ name: 'alone', baseline: 'absent', candidates: [{ name: 'only', run: () => busy(10) }] }, QUICK);
     expect(result.results[0]!.ratio).toBeNaN();
@@ -92,5 +123,23 @@ describe('formatTable', () => {
     expect(table).toContain('2.00×');
     expect(table).toContain('(baseline)');
     expect(table).toContain('target: ours ≥ 0.50× peer: met');
+    expect(table.split('\n')[0]!.trimEnd().endsWith('vs baseline')).toBe(true);
+  });
+
+  it('adds a column per metric, with the medians of the candidates that reported it', () => {
+    const table = formatTable([
+      {
+        name: 'http',
+        baseline: 'constant',
+        results: [
+          { candidate: 'constant', roundOpsPerSecond: [3e4], medianOpsPerSecond: 3e4, ratio: 1, metrics: { 'p50 ms': 1.234, 'p99 ms': 12.34 } },
+          { candidate: 'hit', roundOpsPerSecond: [2e4], medianOpsPerSecond: 2e4, ratio: 2 / 3, metrics: { 'p99 ms': 123.4 } },
+        ],
+      },
+    ]);
+    const [header, , constant, hit] = table.split('\n');
+    expect(header).toMatch(/vs baseline\s+p50 ms\s+p99 ms$/);
+    expect(constant).toMatch(/1\.23\s+12\.3$/);
+    expect(hit).toMatch(/0\.67×\s+123$/);
   });
 });

@@ -10,13 +10,31 @@ export interface Candidate {
   readonly run: (iteration: number) => unknown;
 }
 
+/** What a candidate that times itself reports for one round. */
+export interface Measurement {
+  readonly opsPerSecond: number;
+  /** Other numbers of the round (`'p99 ms'`: 1.8), reported as their median over the rounds. */
+  readonly metrics?: Readonly<Record<string, number>>;
+}
+
+/**
+ * A contender that does its own timing: a load generator against a server in another process,
+ * where the harness cannot call one operation at a time. `measure` runs for about `durationMs`
+ * and reports the round; it is called once with `--warmup-ms` (the result is dropped), then once
+ * per round, taking turns with the case's other candidates as `run` candidates do.
+ */
+export interface MeasuredCandidate {
+  readonly name: string;
+  readonly measure: (durationMs: number) => Promise<Measurement>;
+}
+
 /** Candidates doing the same work, measured side by side and compared with `baseline`. */
 export interface BenchCase {
   readonly name: string;
   /** The candidate every ratio is computed against. */
   readonly baseline: string;
-  readonly candidates: readonly Candidate[];
-  /** Operations in flight at once for awaited candidates (network round trips); default 1. */
+  readonly candidates: ReadonlyArray<Candidate | MeasuredCandidate>;
+  /** Operations in flight at once for awaited `run` candidates (network round trips); default 1. */
   readonly concurrency?: number;
   /** A goal to report: `candidate` should reach at least `minRatio` × the baseline. */
   readonly target?: { readonly candidate: string; readonly minRatio: number };
@@ -35,6 +53,8 @@ export interface PreparedSuite {
  */
 export interface BenchSuite {
   readonly description: string;
+  /** This suite's defaults for the options not given on the command line (a load-generator suite needs seconds per round). */
+  readonly defaults?: Partial<RunOptions>;
   setup(): Promise<PreparedSuite | { readonly skipped: string }>;
 }
 
@@ -60,6 +80,9 @@ export interface CandidateResult {
   readonly medianOpsPerSecond: number;
   /** The median of this candidate divided by the baseline's median. */
   readonly ratio: number;
+  /** A measured candidate's other numbers: each one's median over the rounds, and every round's. */
+  readonly metrics?: Readonly<Record<string, number>>;
+  readonly roundMetrics?: ReadonlyArray<Readonly<Record<string, number>>>;
 }
 
 export interface CaseResult {
@@ -110,14 +133,24 @@ async function timeBatch(batch: Batch, operations: number): Promise<number> {
 }
 
 interface Contender {
-  readonly candidate: Candidate;
-  readonly batch: Batch;
-  /** Operations per batch, calibrated in the warm-up so a batch lasts about one round. */
-  operations: number;
+  readonly candidate: Candidate | MeasuredCandidate;
+  /** Runs one round; returns its operations per second (and a measured candidate's metrics). */
+  readonly round: () => Promise<Measurement>;
   readonly rounds: number[];
+  readonly roundMetrics: Array<Readonly<Record<string, number>>>;
 }
 
-async function prepare(candidate: Candidate, concurrency: number, options: RunOptions): Promise<Contender> {
+function isMeasured(candidate: Candidate | MeasuredCandidate): candidate is MeasuredCandidate {
+  return typeof (candidate as Partial<MeasuredCandidate>).measure === 'function';
+}
+
+async function prepareMeasured(candidate: MeasuredCandidate, options: RunOptions): Promise<Contender> {
+  await candidate.measure(options.warmupMs);
+  return { candidate, round: () => candidate.measure(options.roundMs), rounds: [], roundMetrics: [] };
+}
+
+async function prepare(candidate: Candidate | MeasuredCandidate, concurrency: number, options: RunOptions): Promise<Contender> {
+  if (isMeasured(candidate)) return prepareMeasured(candidate, options);
   const first = candidate.run(0);
   const awaited = first instanceof Promise;
   if (awaited) await first;
@@ -131,7 +164,8 @@ async function prepare(candidate: Candidate, concurrency: number, options: RunOp
     // Whole batches per worker, so every round runs exactly `operations` operations.
     operations = Math.max(1, Math.ceil(wanted / concurrency)) * concurrency;
   } while (performance.now() < warmupEnds);
-  return { candidate, batch, operations, rounds: [] };
+  const round = async (): Promise<Measurement> => ({ opsPerSecond: (operations * 1000) / (await timeBatch(batch, operations)) });
+  return { candidate, round, rounds: [], roundMetrics: [] };
 }
 
 export function median(values: readonly number[]): number {
@@ -152,11 +186,18 @@ export async function runCase(benchCase: BenchCase, options: RunOptions = DEFAUL
   for (let round = 0; round < options.rounds; round++) {
     for (let turn = 0; turn < contenders.length; turn++) {
       const contender = contenders[(round + turn) % contenders.length]!;
-      const elapsed = await timeBatch(contender.batch, contender.operations);
-      contender.rounds.push((contender.operations * 1000) / elapsed);
+      const measured = await contender.round();
+      contender.rounds.push(measured.opsPerSecond);
+      if (measured.metrics) contender.roundMetrics.push(measured.metrics);
     }
   }
   return summarize(benchCase, contenders);
+}
+
+/** The median of each metric over the rounds that reported it. */
+function medianMetrics(rounds: ReadonlyArray<Readonly<Record<string, number>>>): Record<string, number> {
+  const names = [...new Set(rounds.flatMap((metrics) => Object.keys(metrics)))];
+  return Object.fromEntries(names.map((name) => [name, median(rounds.flatMap((metrics) => (name in metrics ? [metrics[name]!] : [])))]));
 }
 
 function summarize(benchCase: BenchCase, contenders: readonly Contender[]): CaseResult {
@@ -165,7 +206,9 @@ function summarize(benchCase: BenchCase, contenders: readonly Contender[]): Case
   const baseline = medians.get(benchCase.baseline) ?? Number.NaN;
   const results = contenders.map((contender) => {
     const medianOpsPerSecond = medians.get(contender.candidate.name)!;
-    return { candidate: contender.candidate.name, roundOpsPerSecond: contender.rounds, medianOpsPerSecond, ratio: medianOpsPerSecond / baseline };
+    const entry: CandidateResult = { candidate: contender.candidate.name, roundOpsPerSecond: contender.rounds, medianOpsPerSecond, ratio: medianOpsPerSecond / baseline };
+    if (contender.roundMetrics.length === 0) return entry;
+    return { ...entry, metrics: medianMetrics(contender.roundMetrics), roundMetrics: contender.roundMetrics };
   });
   const result: CaseResult = { name: benchCase.name, baseline: benchCase.baseline, results };
   if (!benchCase.target) return result;

@@ -1,4 +1,4 @@
-import { cpus } from 'node:os';
+import { cpus, loadavg } from 'node:os';
 import type { CaseResult } from './harness';
 
 function formatRate(opsPerSecond: number): string {
@@ -20,9 +20,20 @@ function targetLine(result: CaseResult): string | undefined {
   return `  target: ${candidate} ≥ ${minRatio.toFixed(2)}× ${result.baseline}: ${met ? 'met' : 'NOT MET'}`;
 }
 
-/** A plain-text table per case: candidate, median ops/s, spread, ratio against the baseline. */
+/** A metric's median: three significant digits at most, no exponent. */
+function formatMetric(value: number | undefined): string {
+  if (value === undefined) return '';
+  const magnitude = Math.abs(value);
+  return value.toFixed(magnitude >= 100 ? 0 : magnitude >= 10 ? 1 : 2);
+}
+
+/**
+ * A plain-text table per case: candidate, median ops/s, spread, ratio against the baseline, then
+ * one column per metric that measured candidates reported (their medians).
+ */
 export function formatTable(results: readonly CaseResult[]): string {
-  const header = ['case', 'candidate', 'median ops/s', 'spread', 'vs baseline'];
+  const metricNames = [...new Set(results.flatMap((result) => result.results.flatMap((entry) => Object.keys(entry.metrics ?? {}))))];
+  const header = ['case', 'candidate', 'median ops/s', 'spread', 'vs baseline', ...metricNames];
   const rows: string[][] = [];
   const notes = new Map<number, string>();
   for (const result of results) {
@@ -34,6 +45,7 @@ export function formatTable(results: readonly CaseResult[]): string {
         formatRate(entry.medianOpsPerSecond),
         spreadPercent(entry.roundOpsPerSecond, entry.medianOpsPerSecond),
         isBaseline ? '(baseline)' : Number.isNaN(entry.ratio) ? '-' : `${entry.ratio.toFixed(2)}×`,
+        ...metricNames.map((name) => formatMetric(entry.metrics?.[name])),
       ]);
     });
     const line = targetLine(result);
@@ -48,6 +60,13 @@ export function formatTable(results: readonly CaseResult[]): string {
     if (note) lines.push(note);
   });
   return lines.join('\n');
+}
+
+/** The machine, the runtime and the load now, on one line, printed above the table. */
+export function environmentLine(): string {
+  const { node, v8, platform, cpu, cores } = environment();
+  const load = loadavg().map((value) => value.toFixed(2)).join(' ');
+  return `Node ${node}, V8 ${v8}, ${platform}, ${cores} × ${cpu}, load average ${load}`;
 }
 
 /** The machine and runtime, recorded with every JSON result so numbers can be compared fairly. */
