@@ -7,6 +7,7 @@ import { registerKeyFunctionTests } from './suites/key-function';
 import { registerKeyValidationTests } from './suites/key-validation';
 import { registerLifecycleTests } from './suites/lifecycle';
 import { registerMultiKeyTests } from './suites/multi-key';
+import { registerStampedeTests } from './suites/stampede';
 import { registerTimeoutTests } from './suites/timeouts';
 import { registerValueTests } from './suites/values';
 import { registerVersioningTests } from './suites/versioning';
@@ -25,6 +26,7 @@ export {
   registerKeyValidationTests,
   registerLifecycleTests,
   registerMultiKeyTests,
+  registerStampedeTests,
   registerTimeoutTests,
   registerValueTests,
   registerVersioningTests,
@@ -45,6 +47,7 @@ const TOPICS = [
   registerGetOrSetTests,
   registerCullingTests,
   registerConcurrencyTests,
+  registerStampedeTests,
 ];
 
 /** Registers every topic for a backend that stores values; capabilities it lacks skip with a reason. */

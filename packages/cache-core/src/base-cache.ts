@@ -1,5 +1,11 @@
 import { InvalidCacheKey, KeyNotFoundError, NonNumericValueError } from './errors';
 import { defaultKeyFunction, emitCacheKeyWarning, memcacheKeyWarnings, type KeyFunction } from './keys';
+import { operationChannel, publishSwallowedError, type OperationName } from './observe/channels';
+import { debugLogger } from './observe/debug';
+import { observeOperation, type Outcome } from './observe/operation';
+import { CacheStats, type CacheStatsSnapshot } from './observe/stats';
+import { jittered, lockPlan, lockToken, nextPause, staleSeconds, type GetOrSetOptions, type LockPlan } from './stampede/options';
+import { isStaleEnvelope, unwrapStale, wrapStale } from './stampede/stale-while-revalidate';
 import { checkTimeout, nowInSeconds, timeoutFromConfig, type Timeout } from './timeouts';
 
 /** What a backend primitive returns for a key it does not hold (distinct from a stored `undefined`). */
@@ -23,11 +29,53 @@ export interface CacheParams {
   keyFunction?: KeyFunction;
   /** Backend-specific options (`maxEntries`, `cullFrequency`, `serializer`, …). */
   options?: object;
+  /** Count hits, misses, writes, errors and latencies for `stats()`. Default `false`. */
+  stats?: boolean;
 }
 
 function isPromise(value: unknown): value is Promise<unknown> {
   return value instanceof Promise;
 }
+
+type ValueSource<T> = T | (() => T | Promise<T>);
+
+/** A `getOrSet` result, and whether the cache had it. */
+interface Fetched<T> {
+  readonly value: T;
+  readonly hit: boolean;
+}
+
+/** One `getOrSet`'s backend timeout (kept past the fresh time when stale values are served), and its lock. */
+interface GetOrSetPlan {
+  readonly timeout: number | null;
+  /** Seconds the value is fresh, when stale values are served after that; else `null`. */
+  readonly freshSeconds: number | null;
+  readonly lock: LockPlan | null;
+}
+
+async function produce<T>(source: ValueSource<T>): Promise<T> {
+  return typeof source === 'function' ? (source as () => T | Promise<T>)() : source;
+}
+
+/** What `getOrSet` stores: the value, in a soft-expiry envelope when stale values are served. */
+function storedForm(value: unknown, plan: GetOrSetPlan): unknown {
+  return plan.freshSeconds === null ? value : wrapStale(value, Date.now() + plan.freshSeconds * 1000);
+}
+
+/** What a read hands out: `defaultValue` for a miss, the value of a stale envelope. */
+function readValue<T>(found: unknown, defaultValue: T | undefined): T | undefined {
+  return found === MISSING ? defaultValue : (unwrapStale(found) as T);
+}
+
+const hitOrMiss: Outcome<unknown> = (found) => (found === MISSING ? [0, 1] : [1, 0]);
+const hitOrComputed: Outcome<Fetched<unknown>> = (fetched) => (fetched.hit ? [1, 0] : [0, 1]);
+
+function sleep(milliseconds: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, milliseconds));
+}
+
+const NO_STATS = new CacheStats();
+const debug = debugLogger('stampede');
 
 function checkDelta(delta: unknown): number {
   if (typeof delta !== 'number' || !Number.isSafeInteger(delta)) {
@@ -49,7 +97,11 @@ export abstract class BaseCache {
   readonly keyPrefix: string;
   readonly version: number;
   readonly keyFunction: KeyFunction;
+  /** The registry alias this cache was made for (set by `caches`), for observers. */
+  alias: string | undefined;
   private readonly pendingGetOrSet = new Map<string, Promise<unknown>>();
+  private readonly pendingRefresh = new Map<string, Promise<void>>();
+  private readonly statsRecorder: CacheStats | undefined;
 
   constructor(params: CacheParams = {}) {
     this.defaultTimeout = timeoutFromConfig(params.timeout);
@@ -57,6 +109,8 @@ export abstract class BaseCache {
     this.version = params.version ?? 1;
     if (!Number.isSafeInteger(this.version)) throw new TypeError(`Cache version must be an integer; got ${String(params.version)}`);
     this.keyFunction = params.keyFunction ?? defaultKeyFunction;
+    if (params.stats !== undefined && typeof params.stats !== 'boolean') throw new TypeError(`Cache parameter stats must be true or false; got ${String(params.stats)}`);
+    this.statsRecorder = params.stats ? new CacheStats() : undefined;
   }
 
   // ---- keys and timeouts -------------------------------------------------------------------
@@ -126,15 +180,64 @@ export abstract class BaseCache {
     for (const key of keys) await this.deleteItem(key);
   }
 
+  // ---- locks (getOrSet's `lock` option) ------------------------------------------------------
+
+  /**
+   * Whether the lock of `getOrSet(..., { lock })` keeps other processes out. The default lock is
+   * the backend's own `add`, atomic on a shared store; locmem's reaches this process only.
+   */
+  get locksAcrossProcesses(): boolean {
+    return true;
+  }
+
+  /** Takes the lock `key` for `ttl` seconds, holding `token`; `false` when somebody holds it. */
+  protected acquireLockItem(key: string, token: string, ttl: number): Awaitable<boolean> {
+    return this.addItem(key, token, this.getBackendTimeout(ttl));
+  }
+
+  /**
+   * Frees the lock `key` when `token` still holds it. The default reads then deletes, so a lock
+   * that expired in between and was taken again can be freed early; backends with a
+   * compare-and-delete (Redis) do it in one step.
+   */
+  protected async releaseLockItem(key: string, token: string): Promise<void> {
+    if ((await this.getItem(key)) === token) await this.deleteItem(key);
+  }
+
+  // ---- observation --------------------------------------------------------------------------
+
+  /** Whether a call is to be published on `cachette:operation` or counted in `stats()`. */
+  protected isObserved(): boolean {
+    return this.statsRecorder !== undefined || operationChannel.hasSubscribers;
+  }
+
+  private observe<T>(operation: OperationName, key: string | undefined, keys: number, run: () => Awaitable<T>, outcome?: Outcome<T>): Awaitable<T> {
+    return this.isObserved() ? observeOperation(this, this.statsRecorder, operation, key, keys, run, outcome) : run();
+  }
+
+  /** `observe` for the methods that answer with a Promise, rejecting rather than throwing. */
+  private observeAsync<T>(operation: OperationName, key: string | undefined, keys: number, run: () => Awaitable<T>, outcome?: Outcome<T>): Promise<T> {
+    try {
+      return Promise.resolve(this.observe(operation, key, keys, run, outcome));
+    } catch (error) {
+      return Promise.reject(error);
+    }
+  }
+
+  /** What this cache counted since it was made or reset (`stats: true` in its parameters). */
+  stats(): CacheStatsSnapshot {
+    return (this.statsRecorder ?? NO_STATS).snapshot(this.statsRecorder !== undefined);
+  }
+
+  resetStats(): void {
+    this.statsRecorder?.reset();
+  }
+
   // ---- the public API ----------------------------------------------------------------------
 
   /** Stores `value` only if `key` is absent or expired; `true` when it did. */
   add(key: string, value: unknown, timeout?: Timeout, version?: number): Promise<boolean> {
-    try {
-      return Promise.resolve(this.addItem(this.makeAndValidateKey(key, version), value, this.backendTimeout(timeout)));
-    } catch (error) {
-      return Promise.reject(error);
-    }
+    return this.observeAsync('add', key, 1, () => this.addItem(this.makeAndValidateKey(key, version), value, this.backendTimeout(timeout)));
   }
 
   /** The stored value, or `defaultValue` when missing or expired. A stored `null` is returned as `null`. */
@@ -156,79 +259,178 @@ export abstract class BaseCache {
    * What `get` would reject with is thrown when the backend answers synchronously.
    */
   getAwaitable<T = unknown>(key: string, defaultValue?: T, version?: number): Awaitable<T | undefined> {
-    const found = this.getItem(this.makeAndValidateKey(key, version));
-    if (isPromise(found)) return found.then((value) => (value === MISSING ? defaultValue : (value as T)));
-    return found === MISSING ? defaultValue : (found as T);
+    const found = this.observe('get', key, 1, () => this.getItem(this.makeAndValidateKey(key, version)), hitOrMiss);
+    if (isPromise(found)) return found.then((value) => readValue(value, defaultValue));
+    return readValue(found, defaultValue);
   }
 
   set(key: string, value: unknown, timeout?: Timeout, version?: number): Promise<void> {
-    try {
-      return Promise.resolve(this.setItem(this.makeAndValidateKey(key, version), value, this.backendTimeout(timeout)));
-    } catch (error) {
-      return Promise.reject(error);
-    }
+    return this.observeAsync('set', key, 1, () => this.setItem(this.makeAndValidateKey(key, version), value, this.backendTimeout(timeout)));
   }
 
   /** Gives a stored key a new expiry counted from now; `false` when the key is missing. */
-  async touch(key: string, timeout?: Timeout, version?: number): Promise<boolean> {
-    return this.touchItem(this.makeAndValidateKey(key, version), this.backendTimeout(timeout));
+  touch(key: string, timeout?: Timeout, version?: number): Promise<boolean> {
+    return this.observeAsync('touch', key, 1, () => this.touchItem(this.makeAndValidateKey(key, version), this.backendTimeout(timeout)));
   }
 
   /** `true` when something was deleted. */
-  async delete(key: string, version?: number): Promise<boolean> {
-    return this.deleteItem(this.makeAndValidateKey(key, version));
+  delete(key: string, version?: number): Promise<boolean> {
+    return this.observeAsync('delete', key, 1, () => this.deleteItem(this.makeAndValidateKey(key, version)));
   }
 
   /** The keys found, under the caller's keys; missing keys are left out, stored `null`s kept. */
-  async getMany<T = unknown>(keys: Iterable<string>, version?: number): Promise<Map<string, T>> {
+  getMany<T = unknown>(keys: Iterable<string>, version?: number): Promise<Map<string, T>> {
+    const list = [...keys];
+    return this.observeAsync('getMany', undefined, list.length, () => this.readMany<T>(list, version), (found) => [found.size, list.length - found.size]);
+  }
+
+  private async readMany<T>(keys: readonly string[], version: number | undefined): Promise<Map<string, T>> {
     const originals = new Map<string, string>();
     for (const key of keys) originals.set(this.makeAndValidateKey(key, version), key);
     const result = new Map<string, T>();
     if (originals.size === 0) return result;
     const found = await this.getManyItems([...originals.keys()]);
-    for (const [made, value] of found) result.set(originals.get(made)!, value as T);
+    for (const [made, value] of found) result.set(originals.get(made)!, unwrapStale(value) as T);
     return result;
   }
 
   /**
    * The stored value; when missing, stores `defaultValue` (calling it first when it is a
    * function) with `add` and returns what the cache then holds. Concurrent calls for one key on
-   * one cache share a single computation.
+   * one cache share a single computation, and its error.
+   *
+   * `options.lock` computes under a lock (one computation across processes where the backend's
+   * lock reaches them, see `locksAcrossProcesses`); `options.staleWhileRevalidate` keeps serving
+   * the value that far past its timeout while one caller refreshes it in the background;
+   * `options.jitter` shortens the timeout by a random fraction.
    */
-  getOrSet<T>(key: string, defaultValue: T | (() => T | Promise<T>), timeout?: Timeout, version?: number): Promise<T> {
-    try {
-      const made = this.makeAndValidateKey(key, version);
-      const backendTimeout = this.backendTimeout(timeout);
-      const pending = this.pendingGetOrSet.get(made);
-      if (pending) return pending as Promise<T>;
-      const computation = this.computeGetOrSet(made, defaultValue, backendTimeout).finally(() => this.pendingGetOrSet.delete(made));
-      this.pendingGetOrSet.set(made, computation);
-      return computation;
-    } catch (error) {
-      return Promise.reject(error);
+  getOrSet<T>(key: string, defaultValue: T | (() => T | Promise<T>), timeout?: Timeout, version?: number, options: GetOrSetOptions = {}): Promise<T> {
+    return this.observeAsync('getOrSet', key, 1, () => this.sharedGetOrSet(key, defaultValue as ValueSource<T>, timeout, version, options), hitOrComputed).then(
+      ({ value }) => value,
+    );
+  }
+
+  private sharedGetOrSet<T>(key: string, source: ValueSource<T>, timeout: Timeout, version: number | undefined, options: GetOrSetOptions): Promise<Fetched<T>> {
+    const made = this.makeAndValidateKey(key, version);
+    const plan = this.planGetOrSet(timeout, options);
+    const pending = this.pendingGetOrSet.get(made);
+    if (pending) return pending as Promise<Fetched<T>>;
+    const computation = this.computeGetOrSet(made, source, plan).finally(() => this.pendingGetOrSet.delete(made));
+    this.pendingGetOrSet.set(made, computation);
+    return computation;
+  }
+
+  /** The timeouts and lock of one `getOrSet`, from its timeout and options. */
+  private planGetOrSet(timeout: Timeout, options: GetOrSetOptions): GetOrSetPlan {
+    const checked = checkTimeout(timeout);
+    let fresh = checked === undefined ? this.defaultTimeout : checked;
+    if (fresh !== null && fresh > 0) fresh = jittered(fresh, options.jitter);
+    const stale = staleSeconds(options.staleWhileRevalidate);
+    const keepsStale = stale > 0 && fresh !== null && fresh > 0;
+    return {
+      timeout: this.getBackendTimeout(fresh === null ? null : keepsStale ? fresh + stale : fresh),
+      freshSeconds: keepsStale ? fresh : null,
+      lock: lockPlan(options.lock),
+    };
+  }
+
+  private async computeGetOrSet<T>(key: string, source: ValueSource<T>, plan: GetOrSetPlan): Promise<Fetched<T>> {
+    const found = await this.getItem(key);
+    if (found !== MISSING) {
+      if (isStaleEnvelope(found) && Date.now() >= found.freshUntil) this.refreshInBackground(key, source, plan);
+      return { value: unwrapStale(found) as T, hit: true };
+    }
+    if (plan.lock) return { value: await this.computeUnderLock(key, source, plan, plan.lock), hit: false };
+    return { value: await this.computeAndAdd(key, source, plan), hit: false };
+  }
+
+  /** Django's `get_or_set` after a miss: compute, `add`, and read what the cache then holds. */
+  private async computeAndAdd<T>(key: string, source: ValueSource<T>, plan: GetOrSetPlan): Promise<T> {
+    const value = await produce(source);
+    await this.addItem(key, storedForm(value, plan), plan.timeout);
+    // Read again: another process may have won the add; if nothing is stored (timeout 0), the default.
+    const stored = await this.getItem(key);
+    return stored === MISSING ? value : (unwrapStale(stored) as T);
+  }
+
+  /**
+   * Takes the lock, looks again, computes and stores; or, while another holds it, waits for its
+   * value (with backoff), taking the lock when it frees, and computes after `wait` regardless.
+   */
+  private async computeUnderLock<T>(key: string, source: ValueSource<T>, plan: GetOrSetPlan, lock: LockPlan): Promise<T> {
+    const lockKey = `${key}:lock`;
+    const token = lockToken();
+    const giveUpAt = Date.now() + lock.wait * 1000;
+    for (let pause = 0; ; ) {
+      if (await this.acquireLockItem(lockKey, token, lock.ttl)) {
+        try {
+          const stored = await this.getItem(key);
+          if (stored !== MISSING) return unwrapStale(stored) as T;
+          debug('%s: lock taken, computing', key);
+          const value = await produce(source);
+          await this.setItem(key, storedForm(value, plan), plan.timeout);
+          return value;
+        } finally {
+          await this.releaseLock(lockKey, token);
+        }
+      }
+      const left = giveUpAt - Date.now();
+      if (left <= 0) {
+        debug('%s: waited %d s for the lock holder, computing', key, lock.wait);
+        return this.computeAndAdd(key, source, plan);
+      }
+      pause = nextPause(pause);
+      await sleep(Math.min(pause * 1000, left));
+      const stored = await this.getItem(key);
+      if (stored !== MISSING) return unwrapStale(stored) as T;
     }
   }
 
-  private async computeGetOrSet<T>(key: string, defaultValue: T | (() => T | Promise<T>), timeout: number | null): Promise<T> {
-    const found = await this.getItem(key);
-    if (found !== MISSING) return found as T;
-    const value = typeof defaultValue === 'function' ? await (defaultValue as () => T | Promise<T>)() : defaultValue;
-    await this.addItem(key, value, timeout);
-    // Read again: another process may have won the add; if nothing is stored (timeout 0), the default.
-    const stored = await this.getItem(key);
-    return stored === MISSING ? value : (stored as T);
+  /** Frees a lock; a failure is published, not raised: the lock expires on its own. */
+  private async releaseLock(lockKey: string, token: string): Promise<void> {
+    try {
+      await this.releaseLockItem(lockKey, token);
+    } catch (error) {
+      publishSwallowedError(this, 'releaseLock', error);
+    }
+  }
+
+  /** Refreshes a stale value once (per process, and under the lock when asked), for the next readers. */
+  private refreshInBackground<T>(key: string, source: ValueSource<T>, plan: GetOrSetPlan): void {
+    if (this.pendingRefresh.has(key)) return;
+    debug('%s: stale, refreshing in the background', key);
+    const refresh = this.refresh(key, source, plan)
+      .catch((error: unknown) => publishSwallowedError(this, 'refresh', error))
+      .finally(() => this.pendingRefresh.delete(key));
+    this.pendingRefresh.set(key, refresh);
+  }
+
+  private async refresh<T>(key: string, source: ValueSource<T>, plan: GetOrSetPlan): Promise<void> {
+    const store = async () => this.setItem(key, storedForm(await produce(source), plan), plan.timeout);
+    if (!plan.lock) return store();
+    const lockKey = `${key}:lock`;
+    const token = lockToken();
+    // Somebody else holds the lock: that caller is refreshing already.
+    if (!(await this.acquireLockItem(lockKey, token, plan.lock.ttl))) return;
+    try {
+      await store();
+    } finally {
+      await this.releaseLock(lockKey, token);
+    }
   }
 
   /** `true` when the key is stored (also when its value is `null` or `undefined`). */
-  async hasKey(key: string, version?: number): Promise<boolean> {
-    return this.hasItem(this.makeAndValidateKey(key, version));
+  hasKey(key: string, version?: number): Promise<boolean> {
+    return this.observeAsync('hasKey', key, 1, () => this.hasItem(this.makeAndValidateKey(key, version)));
   }
 
   /** Adds `delta` to a stored integer, keeping its expiry. Rejects with `KeyNotFoundError` when missing. */
-  async incr(key: string, delta = 1, version?: number): Promise<number> {
-    const result = await this.incrItem(this.makeAndValidateKey(key, version), checkDelta(delta));
-    if (result === MISSING) throw new KeyNotFoundError(key);
-    return result;
+  incr(key: string, delta = 1, version?: number): Promise<number> {
+    return this.observeAsync('incr', key, 1, async () => {
+      const result = await this.incrItem(this.makeAndValidateKey(key, version), checkDelta(delta));
+      if (result === MISSING) throw new KeyNotFoundError(key);
+      return result;
+    });
   }
 
   async decr(key: string, delta = 1, version?: number): Promise<number> {
@@ -236,8 +438,12 @@ export abstract class BaseCache {
   }
 
   /** Stores every entry; returns the caller's keys that could not be stored. */
-  async setMany(data: Map<string, unknown> | Record<string, unknown>, timeout?: Timeout, version?: number): Promise<string[]> {
-    const entries = data instanceof Map ? data.entries() : Object.entries(data);
+  setMany(data: Map<string, unknown> | Record<string, unknown>, timeout?: Timeout, version?: number): Promise<string[]> {
+    const entries = [...(data instanceof Map ? data.entries() : Object.entries(data))];
+    return this.observeAsync('setMany', undefined, entries.length, () => this.writeMany(entries, timeout, version));
+  }
+
+  private async writeMany(entries: ReadonlyArray<readonly [string, unknown]>, timeout: Timeout, version: number | undefined): Promise<string[]> {
     const originals = new Map<string, string>();
     const items: Array<readonly [string, unknown]> = [];
     for (const [key, value] of entries) {
@@ -250,20 +456,25 @@ export abstract class BaseCache {
     return failed.map((made) => originals.get(made) ?? made);
   }
 
-  async deleteMany(keys: Iterable<string>, version?: number): Promise<void> {
-    const made = [...keys].map((key) => this.makeAndValidateKey(key, version));
-    if (made.length > 0) await this.deleteManyItems(made);
+  deleteMany(keys: Iterable<string>, version?: number): Promise<void> {
+    const list = [...keys];
+    return this.observeAsync('deleteMany', undefined, list.length, async () => {
+      const made = list.map((key) => this.makeAndValidateKey(key, version));
+      if (made.length > 0) await this.deleteManyItems(made);
+    });
   }
 
   /** Moves a value to `version + delta` (the new key gets the default timeout, as in Django). */
-  async incrVersion(key: string, delta = 1, version?: number): Promise<number> {
-    const from = version ?? this.version;
-    const value = await this.getItem(this.makeAndValidateKey(key, from));
-    if (value === MISSING) throw new KeyNotFoundError(key);
-    const to = from + checkDelta(delta);
-    await this.set(key, value, undefined, to);
-    await this.delete(key, from);
-    return to;
+  incrVersion(key: string, delta = 1, version?: number): Promise<number> {
+    return this.observeAsync('incrVersion', key, 1, async () => {
+      const from = version ?? this.version;
+      const value = await this.getItem(this.makeAndValidateKey(key, from));
+      if (value === MISSING) throw new KeyNotFoundError(key);
+      const to = from + checkDelta(delta);
+      await this.set(key, value, undefined, to);
+      await this.delete(key, from);
+      return to;
+    });
   }
 
   async decrVersion(key: string, delta = 1, version?: number): Promise<number> {

@@ -43,3 +43,19 @@ export { backendForScheme, commonParamsFromUrl, parseCacheUrl, registerCacheSche
 export { makeTemplateFragmentKey } from './fragment-key';
 export { pyRepr, pyStr } from './python-text';
 export { ringPointIndex } from './hash-ring';
+export {
+  keyWarningChannel,
+  operationChannel,
+  publishSwallowedError,
+  swallowedErrorChannel,
+  type KeyWarningMessage,
+  type OperationContext,
+  type OperationName,
+  type SwallowReason,
+  type SwallowedErrorMessage,
+} from './observe/channels';
+export { OutageReporter } from './observe/outages';
+export { debugEnabled, debugLogger, type DebugLogger } from './observe/debug';
+export type { CacheStatsSnapshot, OperationStats } from './observe/stats';
+export { isStaleEnvelope, unwrapStale, type StaleEnvelope } from './stampede/stale-while-revalidate';
+export type { GetOrSetOptions, LockOptions } from './stampede/options';

@@ -1,4 +1,5 @@
 import { CacheKeyWarning } from './errors';
+import { keyWarningChannel, type KeyWarningMessage } from './observe/channels';
 import { pyRepr } from './python-text';
 
 /** Builds the key a backend stores from the caller's key, the cache's prefix and a version. */
@@ -50,8 +51,10 @@ function warningRegistry(): Set<string> {
 /**
  * Emits a `CacheKeyWarning` through `process.emitWarning`, once per distinct message per process:
  * the effect of Python's default warning filter, so one bad key on a hot path does not flood the log.
+ * Every occurrence is published on `cachette:key-warning`.
  */
 export function emitCacheKeyWarning(message: string): void {
+  if (keyWarningChannel.hasSubscribers) keyWarningChannel.publish({ message } satisfies KeyWarningMessage);
   const seen = warningRegistry();
   if (seen.has(message)) return;
   if (seen.size >= REGISTRY_LIMIT) seen.clear();

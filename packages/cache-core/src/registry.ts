@@ -1,4 +1,5 @@
 import type { BaseCache, CacheParams } from './base-cache';
+import type { CacheStatsSnapshot } from './observe/stats';
 import { importBackend, loadBackend, type BackendReference, type CacheBackendClass } from './backend-loader';
 import { DummyCache } from './dummy-cache';
 import { InvalidCacheBackendError } from './errors';
@@ -79,12 +80,18 @@ export class CacheHandler {
     const setting = this.settings[alias];
     if (setting === undefined) throw new InvalidCacheBackendError(`The connection '${alias}' doesn't exist.`);
     const created = createCacheSync(setting, this.options);
+    created.alias = alias;
     this.instances.set(alias, created);
     return created;
   }
 
   aliases(): string[] {
     return Object.keys(this.settings);
+  }
+
+  /** `stats()` of every cache created so far, by alias (never creating one to ask it). */
+  stats(): Record<string, CacheStatsSnapshot> {
+    return Object.fromEntries([...this.instances].map(([alias, instance]) => [alias, instance.stats()]));
   }
 
   /** Every configured cache (creating them), or with `initializedOnly` those already created. */

@@ -57,7 +57,7 @@ function optionValue(text: string): string | number | boolean {
 
 /**
  * The parameters every backend understands, from a URL: `timeout` (seconds or `none`),
- * `key_prefix`, `version`; every other query parameter becomes an option, its name camel-cased
+ * `key_prefix`, `version`, `stats`; every other query parameter becomes an option, its name camel-cased
  * (`max_entries` → `maxEntries`). The location defaults to the decoded body (`locmem://name` →
  * `name`, `file:///var/tmp/x` → `/var/tmp/x`); a backend refines it with a static `paramsFromUrl`.
  */
@@ -69,6 +69,7 @@ export function commonParamsFromUrl(parsed: ParsedCacheUrl): CacheParams {
     if (key === 'timeout') params.timeout = text === 'none' || text === 'null' ? null : Number(text);
     else if (key === 'keyPrefix') params.keyPrefix = text;
     else if (key === 'version') params.version = Number(text);
+    else if (key === 'stats') params.stats = optionValue(text) as boolean;
     else options[key] = optionValue(text);
   }
   if (Object.keys(options).length > 0) params.options = options;

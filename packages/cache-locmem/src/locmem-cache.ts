@@ -7,6 +7,7 @@ import {
   nowInSeconds,
   readCullingOptions,
   resolveSerializer,
+  unwrapStale,
   v8Serializer,
   type CacheParams,
   type CullingOptions,
@@ -92,6 +93,8 @@ export class LocMemCache extends BaseCache {
   override get<T = unknown>(key: string): Promise<T | undefined>;
   override get<T = unknown>(key: string, defaultValue: T, version?: number): Promise<T>;
   override get<T = unknown>(key: string, defaultValue?: T, version?: number): Promise<T | undefined> {
+    // An observed call takes the base class's path, which publishes and counts it.
+    if (this.isObserved()) return super.get(key, defaultValue as T, version);
     try {
       const slot = this.liveSlot(this.slotOfKey(key, version));
       if (slot === undefined) return Promise.resolve(defaultValue);
@@ -104,23 +107,30 @@ export class LocMemCache extends BaseCache {
 
   /** `get`'s hot path without its Promise. */
   override getAwaitable<T = unknown>(key: string, defaultValue?: T, version?: number): T | undefined {
+    if (this.isObserved()) return super.getAwaitable(key, defaultValue, version) as T | undefined;
     const value = this.readHit(this.liveSlot(this.slotOfKey(key, version)));
-    return value === MISSING ? defaultValue : (value as T);
+    return value === MISSING ? defaultValue : (unwrapStale(value) as T);
   }
 
   /** One pass with one clock read, in the caller's keys: no made-key maps to translate back. */
   override getMany<T = unknown>(keys: Iterable<string>, version?: number): Promise<Map<string, T>> {
+    if (this.isObserved()) return super.getMany(keys, version);
     try {
       const now = nowInSeconds();
       const found = new Map<string, T>();
       for (const key of keys) {
         const value = this.readHit(this.liveSlot(this.slotOfKey(key, version), now));
-        if (value !== MISSING) found.set(key, value as T);
+        if (value !== MISSING) found.set(key, unwrapStale(value) as T);
       }
       return Promise.resolve(found);
     } catch (error) {
       return Promise.reject(error);
     }
+  }
+
+  /** The store is this process's: a `getOrSet` lock keeps out the other callers of this process only. */
+  override get locksAcrossProcesses(): boolean {
+    return false;
   }
 
   // ---- primitives ------------------------------------------------------------------------------
@@ -236,7 +246,8 @@ export class LocMemCache extends BaseCache {
     const settled = this.store.settledValues[slot];
     if (settled !== undefined) return settled;
     const stored = this.store.values[slot];
-    if (isCopy(stored)) return Promise.resolve(this.copyOut(stored));
+    // Objects are copies (a stale envelope among them, which readers see the value of).
+    if (isCopy(stored)) return Promise.resolve(unwrapStale(this.copyOut(stored)));
     return (this.store.settledValues[slot] = Promise.resolve(stored));
   }
 

@@ -6,6 +6,7 @@ import {
   InvalidCacheKey,
   MISSING,
   NonNumericValueError,
+  OutageReporter,
   ValueTooLargeError,
   memcacheKeyWarnings,
   resolveSerializer,
@@ -49,7 +50,7 @@ export class MemcachedCache extends BaseCache {
   readonly client: MemcachedClient;
   private readonly codec: ValueCodec;
   private readonly ignoreExceptions: boolean;
-  private inOutage = false;
+  private readonly outages = new OutageReporter(this, { text: 'Memcached is unavailable, ignored as ignoreExceptions asks', type: 'CacheOutageWarning' });
 
   constructor(params: MemcachedCacheParams = {}) {
     super(params);
@@ -182,15 +183,12 @@ export class MemcachedCache extends BaseCache {
     if (!this.ignoreExceptions) return operation;
     return operation.then(
       (result) => {
-        this.inOutage = false;
+        this.outages.recovered();
         return result;
       },
       (error: unknown) => {
         if (!isOutage(error)) throw error;
-        if (!this.inOutage) {
-          this.inOutage = true;
-          process.emitWarning(`Memcached is unavailable, ignored as ignoreExceptions asks: ${(error as Error).message}`, 'CacheOutageWarning');
-        }
+        this.outages.swallowed(error);
         return fallback;
       },
     );

@@ -16,7 +16,7 @@ export interface LockOptions {
 
 // Only the holder of the token may release or extend: a lock that expired and was taken by
 // someone else is left alone.
-const RELEASE = defineScript("if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0");
+export const RELEASE_LOCK = defineScript("if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0");
 const EXTEND = defineScript(
   "if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end " +
     "local ttl = redis.call('PTTL', KEYS[1]) if ttl < 0 then return 0 end " +
@@ -58,7 +58,7 @@ export class RedisLock {
     const token = this.token;
     if (token === undefined) return false;
     this.token = undefined;
-    return (await this.client.runScript(RELEASE, [this.name], [token])) === 1;
+    return (await this.client.runScript(RELEASE_LOCK, [this.name], [token])) === 1;
   }
 
   /** Adds seconds to the remaining time of a lock with a timeout; `false` when not held. */

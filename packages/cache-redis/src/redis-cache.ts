@@ -4,6 +4,7 @@ import {
   CacheTimeoutError,
   MISSING,
   NonNumericValueError,
+  OutageReporter,
   checkTimeout,
   resolveSerializer,
   type CacheParams,
@@ -15,7 +16,7 @@ import {
 } from '@cachette/cache-core';
 import type { RedisClient, RedisClientOptions } from './client';
 import { Compressor, decompress, type CompressionOptions } from './compression';
-import { RedisLock, type LockOptions } from './lock';
+import { RELEASE_LOCK, RedisLock, type LockOptions } from './lock';
 import { RedisReplyError } from './resp/reply-error';
 import { defineScript } from './script';
 import { ReplicatedTopology, ShardedTopology, type Topology } from './topology';
@@ -84,7 +85,7 @@ export class RedisCache extends BaseCache {
   private readonly serializer: Serializer;
   private readonly compressor: Compressor | undefined;
   private readonly options: RedisCacheOptions;
-  private inOutage = false;
+  private readonly outages = new OutageReporter(this, { text: 'Redis cache unavailable, ignoring (ignoreExceptions)', type: 'CacheConnectionWarning' });
 
   constructor(params: RedisCacheParams = {}) {
     super(params);
@@ -142,14 +143,11 @@ export class RedisCache extends BaseCache {
   private async guard<T>(operation: () => Promise<T>, fallback: T): Promise<T> {
     try {
       const result = await operation();
-      this.inOutage = false;
+      this.outages.recovered();
       return result;
     } catch (error) {
       if (!this.options.ignoreExceptions || !isOutage(error)) throw error;
-      if (!this.inOutage) {
-        this.inOutage = true;
-        process.emitWarning(`Redis cache unavailable, ignoring (ignoreExceptions): ${(error as Error).message}`, { type: 'CacheConnectionWarning' });
-      }
+      this.outages.swallowed(error);
       return fallback;
     }
   }
@@ -194,6 +192,16 @@ export class RedisCache extends BaseCache {
       if (timeout === 0) return (await this.topology.writerFor(key).exists(key)) === 0;
       return this.write(key, (server) => server.set(key, bytes, timeout === null ? { nx: true } : { nx: true, px: timeout }));
     }, false);
+  }
+
+  /** `SET NX PX` of the token itself, on the key's primary. */
+  protected override acquireLockItem(key: string, token: string, ttl: number): Promise<boolean> {
+    return this.guard(() => this.write(key, (server) => server.set(key, token, { nx: true, px: Math.max(1, Math.round(ttl * 1000)) })), false);
+  }
+
+  /** Compare-and-delete in one step (a Lua script), so a lock taken by another after it expired stays. */
+  protected override async releaseLockItem(key: string, token: string): Promise<void> {
+    await this.guard(() => this.write(key, (server) => server.runScript(RELEASE_LOCK, [key], [token])), 0);
   }
 
   protected touchItem(key: string, timeout: number | null): Promise<boolean> {

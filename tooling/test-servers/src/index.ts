@@ -8,3 +8,4 @@ export { generateTlsFiles } from './tls.js';
 export { startFaultProxy, type FaultProxy } from './fault-proxy.js';
 export { djangoPython, djangoSkipReason, startDjangoSite, type DjangoSite } from './django.js';
 export { seededRandom } from './seeded-random.js';
+export { stampedeAcrossProcesses, startHangingLockHolder, type CacheSpec, type StampedeRound } from './stampede/workers.js';

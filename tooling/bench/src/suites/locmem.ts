@@ -13,6 +13,13 @@ const value = 'a cached string value of moderate length';
 const objectValue = { id: 42, name: 'Ada', roles: ['admin', 'editor'], active: true };
 const manyKeys = Array.from({ length: KEY_COUNT }, (_, start) => Array.from({ length: MANY_SIZE }, (_, offset) => keys[(start + offset) & KEY_MASK]!));
 
+/** A locmem cache built without the observation check: what `get` costs with no channel compiled in. */
+class UnobservedLocMemCache extends LocMemCache {
+  protected override isObserved(): boolean {
+    return false;
+  }
+}
+
 function lruGetMany(lru: LRUCache<string, string>, batch: readonly string[]): Map<string, string> {
   const found = new Map<string, string>();
   for (const key of batch) {
@@ -31,6 +38,9 @@ export default defineSuite({
     const lruWithTtl = new LRUCache<string, string>({ max: KEY_COUNT * 4, ttl: 300_000 });
     const objects = new LocMemCache({ location: 'bench-objects', options: { maxEntries: KEY_COUNT * 4 } });
     const lruObjects = new LRUCache<string, typeof objectValue>({ max: KEY_COUNT * 4 });
+    // Each its own location: the same entries in three stores.
+    const unobserved = new UnobservedLocMemCache({ location: 'bench-unobserved', options: { maxEntries: KEY_COUNT * 4 } });
+    const counted = new LocMemCache({ location: 'bench-counted', stats: true, options: { maxEntries: KEY_COUNT * 4 } });
     for (const key of keys) {
       await cache.set(key, value);
       await neverExpiring.set(key, value);
@@ -38,6 +48,8 @@ export default defineSuite({
       lruWithTtl.set(key, value);
       await objects.set(key, objectValue);
       lruObjects.set(key, objectValue);
+      await unobserved.set(key, value);
+      await counted.set(key, value);
     }
     return {
       cases: [
@@ -52,6 +64,18 @@ export default defineSuite({
             { name: 'lru-cache', run: (i) => lru.get(keys[i & KEY_MASK]!) },
             { name: 'lru-cache ttl', run: (i) => lruWithTtl.get(keys[i & KEY_MASK]!) },
             { name: 'lru-cache awaited', run: async (i) => lru.get(keys[i & KEY_MASK]!) },
+          ],
+        },
+        {
+          // `cachette:operation` compiled in but unsubscribed, against the same get without the
+          // check; and with `stats: true`, which times and counts every call.
+          name: 'get string hit, observation',
+          baseline: 'without the check',
+          target: { candidate: 'cachette', minRatio: 0.95 },
+          candidates: [
+            { name: 'cachette', run: (i) => cache.get(keys[i & KEY_MASK]!) },
+            { name: 'without the check', run: (i) => unobserved.get(keys[i & KEY_MASK]!) },
+            { name: 'stats: true', run: (i) => counted.get(keys[i & KEY_MASK]!) },
           ],
         },
         {

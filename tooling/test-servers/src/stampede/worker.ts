@@ -1,0 +1,39 @@
+// One process of a stampede across processes (see workers.ts): makes the cache, says `ready`,
+// waits for `go` on stdin, then runs its callers' getOrSet at once and reports how often its
+// factory ran. argv[2]: a WorkerSpec as JSON. Output: one JSON event per line.
+import type { WorkerSpec } from './workers';
+
+/** The part of a Cachette cache the workers use (this package does not depend on cache-core). */
+interface StampedeCache {
+  getOrSet(key: string, factory: () => Promise<string>, timeout: number, version: undefined, options: { lock: object | undefined }): Promise<string>;
+  close(): Promise<void>;
+}
+
+const spec = JSON.parse(process.argv[2]!) as WorkerSpec;
+
+function say(event: object): void {
+  process.stdout.write(`${JSON.stringify(event)}\n`);
+}
+
+const loaded = (await import(spec.cache.module)) as Record<string, new (params: object) => StampedeCache>;
+const cache = new loaded[spec.cache.className]!(spec.cache.params);
+let runs = 0;
+
+async function factory(): Promise<string> {
+  runs++;
+  say({ event: 'computing' });
+  // A holder that hangs until it is killed: its lock must expire for the others.
+  if (spec.hang) await new Promise(() => setInterval(() => {}, 1000));
+  await new Promise((resolve) => setTimeout(resolve, spec.round.factoryDelayMs ?? 100));
+  return `computed in ${process.pid}`;
+}
+
+say({ event: 'ready' });
+process.stdin.once('data', async () => {
+  const { key, callers, timeout, lock } = spec.round;
+  const started = Date.now();
+  const values = await Promise.all(Array.from({ length: callers }, () => cache.getOrSet(key, factory, timeout, undefined, { lock: lock ?? undefined })));
+  say({ event: 'done', runs, values: [...new Set(values)], elapsedMs: Date.now() - started });
+  await cache.close();
+  process.exit(0);
+});
