@@ -15,6 +15,8 @@ export interface Capabilities {
   culling: false | { afterCull: number; afterZeroCull: number };
   /** `touch` on an expired key brings it back (Django's database backend). */
   touchRevivesExpired: boolean;
+  /** `ttl` reports a key's remaining time; `false`: it rejects with `NotSupportedError` (memcached's binary protocol). */
+  ttl: boolean;
   /** Invalid keys reject with `InvalidCacheKey` instead of emitting a `CacheKeyWarning` (memcached). */
   validatesKeysStrictly: boolean;
   /**
@@ -35,6 +37,7 @@ export const DEFAULT_CAPABILITIES: Readonly<Capabilities> = Object.freeze({
   clearIsGlobal: true,
   culling: false,
   touchRevivesExpired: false,
+  ttl: true,
   validatesKeysStrictly: false,
   timeoutGranularity: 1,
   maxKeyLength: undefined,

@@ -9,6 +9,7 @@ import { registerLifecycleTests } from './suites/lifecycle';
 import { registerMultiKeyTests } from './suites/multi-key';
 import { registerStampedeTests } from './suites/stampede';
 import { registerTimeoutTests } from './suites/timeouts';
+import { registerTtlTests } from './suites/ttl';
 import { registerValueTests } from './suites/values';
 import { registerVersioningTests } from './suites/versioning';
 import type { ConformanceTarget, TestApi } from './test-api';
@@ -28,6 +29,7 @@ export {
   registerMultiKeyTests,
   registerStampedeTests,
   registerTimeoutTests,
+  registerTtlTests,
   registerValueTests,
   registerVersioningTests,
 };
@@ -41,6 +43,7 @@ const TOPICS = [
   registerMultiKeyTests,
   registerLifecycleTests,
   registerTimeoutTests,
+  registerTtlTests,
   registerVersioningTests,
   registerKeyFunctionTests,
   registerKeyValidationTests,

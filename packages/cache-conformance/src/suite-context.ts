@@ -34,6 +34,9 @@ const BASE_TEST_TIME_LIMIT_MS = 30_000;
 /** A distinct tag per process and run, so unique keys never meet keys of an earlier run. */
 const RUN_TAG = `${process.pid.toString(36)}${Date.now().toString(36)}`;
 
+/** Tests started in this process, over every topic: topics share a store, so numbers must not repeat between them. */
+let testsStarted = 0;
+
 /**
  * What every topic's tests share: the caches of one describe block (created lazily, closed after
  * the block), the resolved capabilities, per-test isolation and time scaled to the backend's clock.
@@ -103,7 +106,7 @@ export class SuiteContext {
   }
 
   async beforeEach(): Promise<void> {
-    this.testNumber++;
+    this.testNumber = ++testsStarted;
     if (this.capabilities.clearIsGlobal) await (await this.cache()).clear();
   }
 

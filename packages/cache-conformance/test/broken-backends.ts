@@ -3,7 +3,7 @@
  * to catch it, so no conformance test passes whatever the backend does.
  */
 import { EventEmitter } from 'node:events';
-import { MISSING, incrementedValue, type Awaitable, type CacheParams, type Missing, type Serializer, type Timeout } from '@cachette/cache-core';
+import { MISSING, NotSupportedError, incrementedValue, nowInSeconds, type Awaitable, type CacheParams, type Missing, type Serializer, type Timeout } from '@cachette/cache-core';
 import { MapCache } from './map-cache';
 
 /** Hands the caller's objects to the store as they are. */
@@ -192,5 +192,42 @@ export class ListenerLeakCache extends MapCache {
   constructor(params: CacheParams = {}) {
     super(params);
     sharedEvents.on('invalidate', () => this.entries.clear());
+  }
+}
+
+/** Reports milliseconds where seconds are due, as a backend passing `PTTL` through would. */
+export class TtlInMillisecondsCache extends MapCache {
+  protected override ttlItem(key: string): number | null | Missing {
+    const left = super.ttlItem(key);
+    return typeof left === 'number' ? left * 1000 : left;
+  }
+}
+
+/** Reads "never expires" as -1, `PTTL`'s reply, instead of `null`. */
+export class PersistentAsMinusOneCache extends MapCache {
+  protected override ttlItem(key: string): number | null | Missing {
+    const left = super.ttlItem(key);
+    return left === null ? -1 : left;
+  }
+}
+
+/** Reports the timeout a key was stored with, never counting down, expiring or seeing a touch. */
+export class TtlOfStoredTimeoutCache extends MapCache {
+  private readonly storedTimeouts = new Map<string, number | null>();
+
+  protected override setItem(key: string, value: unknown, timeout: number | null): void {
+    this.storedTimeouts.set(key, timeout === null ? null : timeout - nowInSeconds());
+    super.setItem(key, value, timeout);
+  }
+
+  protected override ttlItem(key: string): number | null | Missing {
+    return this.storedTimeouts.has(key) ? this.storedTimeouts.get(key)! : MISSING;
+  }
+}
+
+/** Cannot read expiries, yet leaves `capabilities.ttl` at its default. */
+export class UnsupportedTtlCache extends MapCache {
+  protected override ttlItem(): never {
+    throw new NotSupportedError("UnsupportedTtlCache cannot report a key's remaining time");
   }
 }

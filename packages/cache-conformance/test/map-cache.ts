@@ -4,6 +4,7 @@ import {
   incrementedValue,
   nowInSeconds,
   resolveSerializer,
+  secondsUntil,
   type Awaitable,
   type CacheParams,
   type Missing,
@@ -63,6 +64,11 @@ export class MapCache extends BaseCache {
     const entry = this.live(key);
     if (entry) entry.expires = timeout;
     return entry !== undefined;
+  }
+
+  protected override ttlItem(key: string): number | null | Missing {
+    const entry = this.live(key);
+    return entry ? secondsUntil(entry.expires) : MISSING;
   }
 
   protected deleteItem(key: string): boolean {

@@ -1,7 +1,17 @@
 import { describe, expect, it, vi } from 'vitest';
-import { CacheError, InvalidCacheKey, KeyNotFoundError, NonNumericValueError } from './errors';
-import { nowInSeconds } from './timeouts';
+import { MISSING } from './base-cache';
+import { DummyCache } from './dummy-cache';
+import { CacheError, InvalidCacheKey, KeyNotFoundError, NonNumericValueError, NotSupportedError } from './errors';
+import { nowInSeconds, secondsUntil } from './timeouts';
 import { MapCache } from './test-map-cache';
+
+/** MapCache reading the expiries it keeps. */
+class ExpiryReadingMapCache extends MapCache {
+  protected override ttlItem(key: string) {
+    const entry = this.live(key);
+    return entry ? secondsUntil(entry.expires) : MISSING;
+  }
+}
 
 describe('BaseCache settings', () => {
   it("has Django's defaults", () => {
@@ -88,6 +98,61 @@ describe('the public API', () => {
     expect(await cache.get('k', 'default', 3)).toBeNull();
     expect(await cache.decrVersion('k', 2, 3)).toBe(1);
     await expect(cache.incrVersion('absent')).rejects.toThrow(KeyNotFoundError);
+  });
+});
+
+describe('ttl', () => {
+  it('gives the seconds left, null for never, undefined for a missing or expired key', async () => {
+    const cache = new ExpiryReadingMapCache();
+    await cache.set('ten', 1, 10);
+    await cache.set('never', 1, null);
+    await cache.set('gone', 1, 0);
+    const left = await cache.ttl('ten');
+    expect(left).toBeGreaterThan(9);
+    expect(left).toBeLessThanOrEqual(10);
+    expect(await cache.ttl('never')).toBeNull();
+    expect(await cache.ttl('gone')).toBeUndefined();
+    expect(await cache.ttl('absent')).toBeUndefined();
+    expect(await cache.ttl('ten', 2)).toBeUndefined();
+  });
+
+  it('reads a key with no time left as expired, whatever the store says', async () => {
+    const cache = new ExpiryReadingMapCache();
+    vi.spyOn(cache as unknown as { ttlItem: () => number }, 'ttlItem').mockReturnValueOnce(0).mockReturnValueOnce(-0.5);
+    expect(await cache.ttl('now')).toBeUndefined();
+    expect(await cache.ttl('now')).toBeUndefined();
+  });
+
+  it('makes and validates the key as every operation does', async () => {
+    const cache = new ExpiryReadingMapCache({ keyPrefix: 'p' });
+    await cache.set('k', 1, null, 3);
+    expect([...cache.entries.keys()]).toEqual(['p:3:k']);
+    expect(await cache.ttl('k', 3)).toBeNull();
+    await expect(cache.ttl(42 as never)).rejects.toThrow(InvalidCacheKey);
+  });
+
+  it('rejects with NotSupportedError, naming the backend, where the store cannot tell', async () => {
+    const cache = new MapCache();
+    await cache.set('k', 1);
+    const answer = cache.ttl('k');
+    expect(answer).toBeInstanceOf(Promise);
+    await expect(answer).rejects.toThrow(NotSupportedError);
+    await expect(cache.ttl('k')).rejects.toThrow("MapCache cannot report a key's remaining time");
+    expect(new NotSupportedError('x')).toBeInstanceOf(CacheError);
+  });
+});
+
+describe('storeStats', () => {
+  it('rejects with NotSupportedError, naming the backend, unless the backend reports; DummyCache reports an empty store', async () => {
+    const cache = new MapCache();
+    await cache.set('k', 1);
+    const answer = cache.storeStats();
+    expect(answer).toBeInstanceOf(Promise);
+    await expect(answer).rejects.toThrow(NotSupportedError);
+    await expect(cache.storeStats()).rejects.toThrow('MapCache reports nothing about its store');
+    const dummy = new DummyCache();
+    await dummy.set('k', 1);
+    expect(await dummy.storeStats()).toEqual({ entries: 0 });
   });
 });
 

@@ -1,9 +1,10 @@
-import { InvalidCacheKey, KeyNotFoundError, NonNumericValueError } from './errors';
+import { InvalidCacheKey, KeyNotFoundError, NonNumericValueError, NotSupportedError } from './errors';
 import { defaultKeyFunction, emitCacheKeyWarning, memcacheKeyWarnings, type KeyFunction } from './keys';
 import { operationChannel, publishSwallowedError, type OperationName } from './observe/channels';
 import { debugLogger } from './observe/debug';
 import { observeOperation, type Outcome } from './observe/operation';
 import { CacheStats, type CacheStatsSnapshot } from './observe/stats';
+import type { StoreStats } from './store-stats';
 import { jittered, lockPlan, lockToken, nextPause, staleSeconds, type GetOrSetOptions, type LockPlan } from './stampede/options';
 import { isStaleEnvelope, unwrapStale, wrapStale } from './stampede/stale-while-revalidate';
 import { checkTimeout, nowInSeconds, timeoutFromConfig, type Timeout } from './timeouts';
@@ -89,8 +90,8 @@ function checkDelta(delta: unknown): number {
  *
  * Public methods take the caller's keys, make and validate them, convert timeouts once, and call
  * the backend's primitives with made keys. A backend implements the primitives (`getItem`,
- * `setItem`, `addItem`, `touchItem`, `deleteItem`, `incrItem`, `clear`) and overrides the
- * many-key ones where it can do them in one round trip.
+ * `setItem`, `addItem`, `touchItem`, `deleteItem`, `incrItem`, `clear`), `ttlItem` where its
+ * store records expiries, and overrides the many-key ones where it can do them in one round trip.
  */
 export abstract class BaseCache {
   readonly defaultTimeout: number | null;
@@ -158,6 +159,15 @@ export abstract class BaseCache {
 
   protected async hasItem(key: string): Promise<boolean> {
     return (await this.getItem(key)) !== MISSING;
+  }
+
+  /**
+   * Seconds the key has left, `null` when it never expires, `MISSING` when it is absent or
+   * expired. Only the store knows an entry's expiry, so there is no default built on other
+   * primitives: a backend that can read it overrides this.
+   */
+  protected ttlItem(_key: string): Awaitable<number | null | Missing> {
+    return Promise.reject(new NotSupportedError(`${this.constructor.name} cannot report a key's remaining time`));
   }
 
   /** Made keys in, found made keys out. */
@@ -233,6 +243,20 @@ export abstract class BaseCache {
     this.statsRecorder?.reset();
   }
 
+  /**
+   * What the backing store reports about itself right now (for a person or a script, such as
+   * `cachette stats <url>`): `entries` and `bytes` where the backend knows them, then names of
+   * its own. Unlike `stats()`, which counts this process's own operations, this asks the store,
+   * so it covers every key prefix and every client of a shared store.
+   *
+   * An administrative call: a failure to reach the store rejects with the backend's usual error
+   * (`CacheConnectionError`, ...) even with `ignoreExceptions`. The default rejects with
+   * `NotSupportedError`; a backend whose store can say something overrides it.
+   */
+  storeStats(): Promise<StoreStats> {
+    return Promise.reject(new NotSupportedError(`${this.constructor.name} reports nothing about its store`));
+  }
+
   // ---- the public API ----------------------------------------------------------------------
 
   /** Stores `value` only if `key` is absent or expired; `true` when it did. */
@@ -271,6 +295,20 @@ export abstract class BaseCache {
   /** Gives a stored key a new expiry counted from now; `false` when the key is missing. */
   touch(key: string, timeout?: Timeout, version?: number): Promise<boolean> {
     return this.observeAsync('touch', key, 1, () => this.touchItem(this.makeAndValidateKey(key, version), this.backendTimeout(timeout)));
+  }
+
+  /**
+   * Seconds the key has left (fractional), `null` when it never expires, `undefined` when it is
+   * missing or expired. django-redis's `ttl()` answers 0 for a missing key and `None` for a
+   * persistent one; here a missing key is `undefined`, so that no answer reads as "expires now".
+   * Rejects with `NotSupportedError` on a backend that cannot read expiries.
+   */
+  ttl(key: string, version?: number): Promise<number | null | undefined> {
+    return this.observeAsync('ttl', key, 1, async () => {
+      const left = await this.ttlItem(this.makeAndValidateKey(key, version));
+      // A key with no time left is expired, whatever the store's clock says at this instant.
+      return left === MISSING || (left !== null && left <= 0) ? undefined : left;
+    });
   }
 
   /** `true` when something was deleted. */

@@ -12,6 +12,7 @@ describe('DummyCache', () => {
     expect(await cache.get('key')).toBeUndefined();
     expect(await cache.get('key', 'default')).toBe('default');
     expect(await cache.hasKey('key')).toBe(false);
+    expect(await cache.ttl('key')).toBeUndefined();
   });
 
   it('says add succeeded, yet stores nothing', async () => {

@@ -1,4 +1,5 @@
 import { BaseCache, MISSING, type Missing } from './base-cache';
+import type { StoreStats } from './store-stats';
 
 /**
  * Django's DummyCache: implements the interface and caches nothing. Keys are still made and
@@ -23,6 +24,13 @@ export class DummyCache extends BaseCache {
   }
   protected override async hasItem(): Promise<boolean> {
     return false;
+  }
+  protected override ttlItem(): Missing {
+    return MISSING;
+  }
+  /** A store that never holds anything. */
+  override async storeStats(): Promise<StoreStats> {
+    return { entries: 0 };
   }
   async clear(): Promise<void> {}
 }

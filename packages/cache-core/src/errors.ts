@@ -60,6 +60,9 @@ export class SerializationError extends CacheError {}
 /** A value larger than the backend accepts; nothing was stored and no stale value is left behind. */
 export class ValueTooLargeError extends CacheError {}
 
+/** An operation the backend cannot do, because its store cannot answer it (`ttl` on memcached's binary protocol). */
+export class NotSupportedError extends CacheError {}
+
 /** The backend's server could not be reached, or the connection was lost before a reply arrived. */
 export class CacheConnectionError extends CacheError {}
 

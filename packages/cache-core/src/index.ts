@@ -1,4 +1,5 @@
 export { BaseCache, MISSING, incrementedValue, type Awaitable, type CacheParams, type Missing } from './base-cache';
+export { serverStoreStats, type StoreStats } from './store-stats';
 export { DummyCache } from './dummy-cache';
 export {
   CacheConnectionError,
@@ -11,6 +12,7 @@ export {
   InvalidCacheKey,
   KeyNotFoundError,
   NonNumericValueError,
+  NotSupportedError,
   SerializationError,
   TemplateSyntaxError,
   ValueTooLargeError,
@@ -23,7 +25,7 @@ export {
   resetCacheKeyWarnings,
   type KeyFunction,
 } from './keys';
-export { DEFAULT_TIMEOUT_SECONDS, checkTimeout, nowInSeconds, type Timeout } from './timeouts';
+export { DEFAULT_TIMEOUT_SECONDS, checkTimeout, nowInSeconds, secondsUntil, type Timeout } from './timeouts';
 export { DEFAULT_CULL_FREQUENCY, DEFAULT_MAX_ENTRIES, cullCount, readCullingOptions, type CullingOptions } from './culling';
 export { isDecimalInteger, jsonSerializer, resolveSerializer, v8Serializer, type Serializer, type SerializerOption } from './serializers/index';
 export { importBackend, loadBackend, type BackendReference, type CacheBackendClass } from './backend-loader';

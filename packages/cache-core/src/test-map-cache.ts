@@ -10,7 +10,7 @@ export class MapCache extends BaseCache {
   constructor(params: CacheParams = {}) {
     super(params);
   }
-  private live(key: string) {
+  protected live(key: string) {
     const entry = this.entries.get(key);
     if (!entry) return undefined;
     if (entry.expires !== null && entry.expires <= nowInSeconds()) {

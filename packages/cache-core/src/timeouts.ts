@@ -32,6 +32,11 @@ export function nowInSeconds(): number {
   return Date.now() / 1000;
 }
 
+/** Seconds from now until an absolute expiry (what `getBackendTimeout` gives by default); `null` stays "never". */
+export function secondsUntil(expiry: number | null): number | null {
+  return expiry === null ? null : expiry - nowInSeconds();
+}
+
 export function describe(value: unknown): string {
   return typeof value === 'string' ? `'${value}'` : `${String(value)} (${typeof value})`;
 }

@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { link, mkdir, open, readdir, rename, unlink, type FileHandle } from 'node:fs/promises';
+import { link, mkdir, open, readdir, rename, stat, unlink, type FileHandle } from 'node:fs/promises';
 import { isAbsolute, join, resolve } from 'node:path';
 import {
   BaseCache,
@@ -9,11 +9,13 @@ import {
   nowInSeconds,
   readCullingOptions,
   resolveSerializer,
+  secondsUntil,
   type CacheParams,
   type CullingOptions,
   type Missing,
   type Serializer,
   type SerializerOption,
+  type StoreStats,
 } from '@cachette/cache-core';
 import { withLockFile } from './file-lock';
 import { errorCode, ignoreMissingFile, unlinkIfSameFile } from './file-system';
@@ -99,6 +101,16 @@ export class FileCache extends BaseCache {
 
   protected override async hasItem(key: string): Promise<boolean> {
     return (await this.readLiveEntry(this.filePath(key))) !== undefined;
+  }
+
+  /**
+   * The expiry comes from the header and the value is never deserialized; the body's checksum is
+   * still verified, as for `get` and `hasKey`, so a damaged file is removed and reads as missing
+   * here too instead of reporting time left for a value nobody can read.
+   */
+  protected override async ttlItem(key: string): Promise<number | null | Missing> {
+    const entry = await this.readLiveEntry(this.filePath(key));
+    return entry ? secondsUntil(entry.expiry) : MISSING;
   }
 
   /** Reads files concurrently, a bounded number at a time so that long key lists cannot exhaust file descriptors. */
@@ -200,6 +212,19 @@ export class FileCache extends BaseCache {
   async clear(): Promise<void> {
     const files = await this.listCacheFiles();
     await this.removeFiles(files);
+  }
+
+  /**
+   * Counted in the directory: the cache files (names this backend writes only, so no temporary,
+   * lock or foreign file), expired ones not read since included, and the sum of their sizes. A
+   * missing directory holds nothing; other filesystem errors reject.
+   */
+  override async storeStats(): Promise<StoreStats> {
+    const files = await this.listCacheFiles();
+    // A file removed since the listing (a read of an expired one, a cull) no longer counts.
+    const sizes = await Promise.all(files.map((path) => ignoreMissingFile(stat(path).then(({ size }) => size), undefined)));
+    const present = sizes.filter((size) => size !== undefined);
+    return { entries: present.length, bytes: present.reduce((sum, size) => sum + size, 0), maxEntries: this.maxEntries };
   }
 
   // ---- files ---------------------------------------------------------------------------------

@@ -135,6 +135,15 @@ describe('FileCache: damaged files', () => {
     expect(await cacheFileNames()).toEqual([]);
   });
 
+  it('ttl reads a file with a sound header but a damaged body as missing, and removes it, as get does', async () => {
+    const cache = await storeThenReplace((contents) => Buffer.concat([contents.subarray(0, HEADER_LENGTH), Buffer.from('garbage!')]));
+    expect(await cache.ttl('key')).toBeUndefined();
+    expect(await cacheFileNames()).toEqual([]);
+    await storeThenReplace((contents) => contents.subarray(0, 5));
+    expect(await cache.ttl('key')).toBeUndefined();
+    expect(await cacheFileNames()).toEqual([]);
+  });
+
   it('rejects with the filesystem error when a cache file cannot be read', async () => {
     const cache = fileCache();
     // A directory where the cache file should be: open succeeds, reading fails with EISDIR.
@@ -173,6 +182,20 @@ describe('FileCache: expiry, touch and incr', () => {
     expect(await cacheFileNames()).toEqual([]);
   });
 
+  it('ttl gives the expiry of the header as seconds left, null for never, undefined once expired', async () => {
+    const cache = fileCache();
+    await cache.set('key', 'value', 10);
+    await cache.set('forever', 'value', null);
+    const left = await cache.ttl('key');
+    expect(left).toBeGreaterThan(9);
+    expect(left).toBeLessThanOrEqual(10);
+    expect(await cache.ttl('forever')).toBeNull();
+    expect(await cache.touch('key', 0.2)).toBe(true);
+    await sleep(400);
+    expect(await cache.ttl('key')).toBeUndefined();
+    expect(await cacheFileNames()).toHaveLength(1);
+  });
+
   it('incr keeps the expiry and rejects a value that is not an integer', async () => {
     const cache = fileCache();
     await cache.set('counter', 1, 0.4);
@@ -181,6 +204,39 @@ describe('FileCache: expiry, touch and incr', () => {
     expect(await cache.get('counter')).toBe(undefined);
     await cache.set('text', 'one');
     await expect(cache.incr('text')).rejects.toBeInstanceOf(NonNumericValueError);
+  });
+});
+
+describe('FileCache: storeStats', () => {
+  it('counts the cache files of the directory (every prefix, expired ones not yet read) and sums their sizes', async () => {
+    const cache = fileCache({ options: { maxEntries: 100 } });
+    expect(await cache.storeStats()).toEqual({ entries: 0, bytes: 0, maxEntries: 100 });
+    await cache.setMany({ a: 1, b: 'x'.repeat(5000), c: { nested: [1, 2] } });
+    await fileCache({ keyPrefix: 'other' }).set('a', 1, 0.1);
+    // Neither foreign files nor names like a cache file's lock or temporary file count.
+    await writeFile(join(directory, 'notes.txt'), 'mine');
+    await writeFile(join(directory, 'not-a-hash.cachette'), 'mine too');
+    await writeFile(join(directory, `${'0'.repeat(32)}.cachette.lock`), '');
+    await writeFile(join(directory, `${'0'.repeat(32)}.cachette.0123456789ab.tmp`), 'half written');
+    await sleep(200);
+    const names = await readdir(directory);
+    const sizes = await Promise.all(names.filter((name) => /^[0-9a-f]{32}\.cachette$/.test(name)).map(async (name) => (await stat(join(directory, name))).size));
+    expect(sizes).toHaveLength(4);
+    const stats = await cache.storeStats();
+    expect(stats).toEqual({ entries: 4, bytes: sizes.reduce((sum, size) => sum + size, 0), maxEntries: 100 });
+    expect(Object.keys(stats)).toEqual(['entries', 'bytes', 'maxEntries']);
+    expect(stats.bytes).toBeGreaterThan(4 * HEADER_LENGTH);
+    await cache.delete('b');
+    expect((await cache.storeStats()).entries).toBe(3);
+    // Reading the expired file removes it.
+    expect(await fileCache({ keyPrefix: 'other' }).get('a')).toBeUndefined();
+    expect((await cache.storeStats()).entries).toBe(2);
+  });
+
+  it('reports an empty store for a missing directory, and rejects with the filesystem error for one it cannot read', async () => {
+    expect(await new FileCache({ location: join(directory, 'never-written') }).storeStats()).toEqual({ entries: 0, bytes: 0, maxEntries: 300 });
+    await writeFile(join(directory, 'a-file'), '');
+    await expect(new FileCache({ location: join(directory, 'a-file') }).storeStats()).rejects.toMatchObject({ code: 'ENOTDIR' });
   });
 });
 

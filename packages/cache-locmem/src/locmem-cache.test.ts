@@ -153,13 +153,14 @@ describe('LocMemCache culling', () => {
     expect(await cache.get('new')).toBe(1);
   });
 
-  it('does not refresh the order on hasKey and touch', async () => {
+  it('does not refresh the order on hasKey, touch and ttl', async () => {
     const cache = newCache({ maxEntries: 3, cullFrequency: 3 });
     await cache.set('a', 1);
     await cache.set('b', 2);
     await cache.set('c', 3);
     expect(await cache.hasKey('a')).toBe(true);
     expect(await cache.touch('a', 100)).toBe(true);
+    expect(await cache.ttl('a')).toBe(100);
     await cache.set('d', 4); // culls 3 // 3 = 1: still 'a'
     expect(await cache.hasKey('a')).toBe(false);
     expect(await cache.hasKey('b')).toBe(true);
@@ -218,6 +219,18 @@ describe('LocMemCache expiry', () => {
     expect(await cache.get('key')).toBeUndefined();
   });
 
+  it('reports the time left to the millisecond, and drops an expired entry it meets', async () => {
+    const cache = cacheOnFakeClock();
+    await cache.set('key', 'value', 10);
+    await cache.set('forever', 'value', null);
+    vi.advanceTimersByTime(127);
+    expect(await cache.ttl('key')).toBeCloseTo(9.873, 6);
+    expect(await cache.ttl('forever')).toBeNull();
+    vi.advanceTimersByTime(9_873);
+    expect(await cache.ttl('key')).toBeUndefined();
+    expect(await cache.touch('key', 10)).toBe(false);
+  });
+
   it('extends the expiry with touch', async () => {
     const cache = cacheOnFakeClock();
     await cache.set('key', 'value', 1);
@@ -238,6 +251,28 @@ describe('LocMemCache expiry', () => {
     expect(await cache.add('key', 'new')).toBe(true);
     expect(await cache.add('key', 'newer')).toBe(false);
     expect(await cache.get('key')).toBe('new');
+  });
+});
+
+describe('LocMemCache storeStats', () => {
+  it("counts the location's entries, every prefix and expired ones not yet met, with maxEntries", async () => {
+    vi.useFakeTimers({ now: FAKE_START_MS });
+    const location = freshLocation();
+    const cache = new LocMemCache({ location, options: { maxEntries: 50 } });
+    const other = new LocMemCache({ location, keyPrefix: 'other' });
+    expect(await cache.storeStats()).toEqual({ entries: 0, maxEntries: 50 });
+    await cache.setMany({ a: 1, b: { nested: true }, c: 'three' });
+    await other.set('a', 1, 1);
+    const stats = await cache.storeStats();
+    expect(stats).toEqual({ entries: 4, maxEntries: 50 });
+    expect(Object.keys(stats)).toEqual(['entries', 'maxEntries']);
+    expect(await other.storeStats()).toEqual({ entries: 4, maxEntries: 300 });
+    vi.advanceTimersByTime(2000);
+    expect((await cache.storeStats()).entries).toBe(4);
+    expect(await other.get('a')).toBeUndefined();
+    await cache.delete('b');
+    expect((await cache.storeStats()).entries).toBe(2);
+    expect((await newCache().storeStats()).entries).toBe(0);
   });
 });
 

@@ -7,6 +7,7 @@ import {
   nowInSeconds,
   readCullingOptions,
   resolveSerializer,
+  secondsUntil,
   unwrapStale,
   v8Serializer,
   type CacheParams,
@@ -14,6 +15,7 @@ import {
   type Missing,
   type Serializer,
   type SerializerOption,
+  type StoreStats,
 } from '@cachette/cache-core';
 import { NEVER, storeFor, type LruStore } from './lru';
 import { MadeKeyMemo, type RememberedKey } from './made-keys';
@@ -180,6 +182,14 @@ export class LocMemCache extends BaseCache {
     return this.liveSlot(this.store.slotOf(key)) !== undefined;
   }
 
+  /** Like `hasKey`, asking does not count as a use: the entry keeps its place in the LRU order. */
+  protected override ttlItem(key: string): number | null | Missing {
+    const slot = this.liveSlot(this.store.slotOf(key));
+    if (slot === undefined) return MISSING;
+    const expiry = this.store.expiries[slot]!;
+    return expiry === NEVER ? null : secondsUntil(expiry);
+  }
+
   /** Copies every value first, so a value the serializer rejects leaves the cache unchanged. */
   protected override setManyItems(entries: ReadonlyArray<readonly [string, unknown]>, timeout: number | null): Promise<string[]> {
     try {
@@ -198,6 +208,15 @@ export class LocMemCache extends BaseCache {
 
   async clear(): Promise<void> {
     this.store.clear();
+  }
+
+  /**
+   * The entries of this location's store in this process (every instance and prefix sharing it),
+   * expired ones no operation has met yet included, and this instance's `maxEntries`. Values are
+   * not sized, so there is no `bytes`.
+   */
+  override async storeStats(): Promise<StoreStats> {
+    return { entries: this.store.size, maxEntries: this.maxEntries };
   }
 
   // ---- helpers ---------------------------------------------------------------------------------

@@ -1,5 +1,5 @@
 import type { ConnectionOptions as TlsConnectionOptions } from 'node:tls';
-import { InvalidCacheBackendError } from '@cachette/cache-core';
+import { InvalidCacheBackendError, NotSupportedError } from '@cachette/cache-core';
 import { binaryProtocol, saslPlainRequest } from './binary/commands';
 import type { ConnectionOptions } from './connection';
 import { GetBatcher } from './get-batcher';
@@ -245,6 +245,18 @@ export class MemcachedClient {
   /** Gives the item a new exptime; `false` when missing. */
   touch(key: string, exptime: number): Promise<boolean> {
     return this.send(key, () => this.wire.touch(key, checkExptime(exptime)));
+  }
+
+  /**
+   * Seconds the item has left (whole seconds, memcached's clock), `null` when it never expires,
+   * `undefined` when missing: meta get (`mg <key> t`, memcached 1.6 or later). The binary protocol
+   * has no such command and rejects with `NotSupportedError`.
+   */
+  ttl(key: string): Promise<number | null | undefined> {
+    if (this.wire.timeLeft === undefined) {
+      return Promise.reject(new NotSupportedError("Memcached's binary protocol cannot report a key's remaining time; the text protocol can (memcached 1.6 or later)"));
+    }
+    return this.send(key, () => this.wire.timeLeft!(key));
   }
 
   /** Invalidates every item on every server (`flush_all`), whoever stored it. */

@@ -10,10 +10,12 @@ import {
   ValueTooLargeError,
   memcacheKeyWarnings,
   resolveSerializer,
+  serverStoreStats,
   type CacheParams,
   type Missing,
   type ParsedCacheUrl,
   type SerializerOption,
+  type StoreStats,
 } from '@cachette/cache-core';
 import { MemcachedClient, type MemcachedClientOptions, type MemcachedItem } from './client';
 import { MAX_KEY_BYTES } from './keys';
@@ -37,6 +39,8 @@ export interface MemcachedCacheParams extends CacheParams {
 /** memcached reads an exptime beyond 30 days as a Unix time. */
 const MAX_RELATIVE_EXPTIME = 30 * 24 * 3600;
 export const DEFAULT_LOCATION = '127.0.0.1:11211';
+/** What `storeStats()` takes from each server's `stats`. */
+const SERVER_STATS = ['version', 'uptime', 'curr_items', 'bytes', 'limit_maxbytes', 'get_hits', 'get_misses', 'evictions'];
 
 function isOutage(error: unknown): boolean {
   return error instanceof CacheConnectionError || error instanceof CacheTimeoutError;
@@ -130,6 +134,12 @@ export class MemcachedCache extends BaseCache {
     return this.guard(this.client.touch(key, timeout!), false);
   }
 
+  /** Meta get on the text protocol; over the binary protocol, `NotSupportedError`. */
+  protected override async ttlItem(key: string): Promise<number | null | Missing> {
+    const left = await this.guard(this.client.ttl(key), undefined);
+    return left === undefined ? MISSING : left;
+  }
+
   protected deleteItem(key: string): Promise<boolean> {
     return this.guard(this.client.delete(key), false);
   }
@@ -172,6 +182,16 @@ export class MemcachedCache extends BaseCache {
   /** Flushes every item on every server (memcached `flush_all`), whatever its key prefix or owner. */
   async clear(): Promise<void> {
     await this.guard(this.client.flushAll(), undefined);
+  }
+
+  /**
+   * Every server's `stats` (text or binary protocol): `entries` and `bytes`, the sums of
+   * `curr_items` and `bytes`, then for each server, as `<host:port> <name>`, `version`, `uptime`,
+   * `curr_items`, `bytes`, `limit_maxbytes`, `get_hits`, `get_misses` and `evictions`. Not
+   * guarded by `ignoreExceptions`: a server that cannot be reached rejects.
+   */
+  override async storeStats(): Promise<StoreStats> {
+    return serverStoreStats(await this.client.stats(), SERVER_STATS, { entries: 'curr_items', bytes: 'bytes' });
   }
 
   override close(): Promise<void> {

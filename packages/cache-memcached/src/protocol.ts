@@ -42,6 +42,11 @@ export interface MemcachedProtocol<R extends ConnectionRequest> {
   /** The new value, or `undefined` when the key is missing. */
   counter(verb: 'incr' | 'decr', key: string, delta: bigint): Sent<R, bigint | undefined>;
   touch(key: string, exptime: number): Sent<R, boolean>;
+  /**
+   * Seconds the item has left, `null` when it never expires, `undefined` when it is missing. Only
+   * the text protocol has it (meta get, memcached 1.6): the binary protocol cannot read an expiry.
+   */
+  timeLeft?(key: string): Sent<R, number | null | undefined>;
   flush(): Sent<R, void>;
   version(): Sent<R, string>;
   stats(): Sent<R, Map<string, string>>;

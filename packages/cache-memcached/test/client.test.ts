@@ -1,4 +1,4 @@
-import { InvalidCacheKey, NonNumericValueError, ValueTooLargeError } from '@cachette/cache-core';
+import { InvalidCacheKey, NonNumericValueError, NotSupportedError, ValueTooLargeError } from '@cachette/cache-core';
 import { serverSkipReason, startMemcached, type TestServer } from '@cachette/test-servers';
 import net from 'node:net';
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
@@ -142,6 +142,24 @@ for (const protocol of ['text', 'binary'] as const) {
       await client.set('gone', 'v');
       await client.touch('gone', -1);
       expect(await client.get('gone')).toBe(undefined);
+    });
+
+    if (protocol === 'text') it('ttl reads the seconds left with meta get: null without an expiry, undefined when missing or expired', async () => {
+      await client.set('ten', 'v', { exptime: 10 });
+      await client.set('never', 'v');
+      await client.set('expired', 'v', { exptime: -1 });
+      const left = await client.ttl('ten');
+      expect(left).toBeGreaterThanOrEqual(9);
+      expect(left).toBeLessThanOrEqual(10);
+      expect(await client.ttl('never')).toBeNull();
+      expect(await client.ttl('expired')).toBeUndefined();
+      expect(await client.ttl('missing')).toBeUndefined();
+      await expect(client.ttl('a b')).rejects.toBeInstanceOf(InvalidCacheKey);
+    });
+    else it('ttl rejects with NotSupportedError: the binary protocol cannot read an expiry', async () => {
+      await client.set('k', 'v');
+      await expect(client.ttl('k')).rejects.toBeInstanceOf(NotSupportedError);
+      await expect(client.ttl('k')).rejects.toThrow('the text protocol can');
     });
 
     it('empty multi-key operations send nothing and resolve', async () => {

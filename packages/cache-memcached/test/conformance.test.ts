@@ -37,7 +37,8 @@ for (const { protocol, serverCount, serializer } of targets) {
         name,
         createCache: (params) =>
           new MemcachedCache({ ...params, location: servers.map((server) => server.url), options: { ...params.options, protocol, serializer, operationTimeout: 5 } }),
-        capabilities: { ...capabilities, values: serializer },
+        // Only the text protocol can read an expiry (meta get); the binary one rejects ttl.
+        capabilities: { ...capabilities, values: serializer, ttl: protocol === 'text' },
       },
     );
   });

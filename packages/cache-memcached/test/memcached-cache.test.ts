@@ -1,4 +1,4 @@
-import { InvalidCacheBackendError, InvalidCacheKey, SerializationError, ValueTooLargeError, commonParamsFromUrl, parseCacheUrl } from '@cachette/cache-core';
+import { CacheConnectionError, InvalidCacheBackendError, InvalidCacheKey, SerializationError, ValueTooLargeError, commonParamsFromUrl, parseCacheUrl } from '@cachette/cache-core';
 import { serverSkipReason, startMemcached, type TestServer } from '@cachette/test-servers';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MemcachedClient } from '../src/client';
@@ -122,6 +122,54 @@ for (const protocol of ['text', 'binary'] as const) {
       expect((await raw.get('json:1:k'))?.flags).toBe(ValueFlags.json);
       expect(await json.get('k')).toEqual({ list: [1, 'two'] });
       await json.close();
+    });
+  });
+}
+
+for (const protocol of ['text', 'binary'] as const) {
+  describe.skipIf(skip)(`MemcachedCache storeStats over two servers, ${protocol}${skip ? ` (skipped: ${skip})` : ''}`, () => {
+    let servers: TestServer[];
+    let cache: MemcachedCache;
+    beforeAll(async () => {
+      servers = await Promise.all([startMemcached(), startMemcached()]);
+      cache = new MemcachedCache({ location: servers.map((server) => server.url), options: { protocol, operationTimeout: 5 } });
+    });
+    afterAll(async () => {
+      await cache.close();
+      await Promise.all(servers.map((server) => server.stop()));
+    });
+
+    it("sums every server's items and bytes, then gives each server's stats under its name", async () => {
+      const keys = Array.from({ length: 40 }, (_, index) => `stats-${index}`);
+      await cache.setMany(Object.fromEntries(keys.map((key) => [key, 'x'.repeat(100)])));
+      const other = new MemcachedCache({ location: servers[0]!.url, keyPrefix: 'other', options: { protocol } });
+      await other.set('k', 1);
+      await other.close();
+      const stats = await cache.storeStats();
+      const names = ['version', 'uptime', 'curr_items', 'bytes', 'limit_maxbytes', 'get_hits', 'get_misses', 'evictions'];
+      expect(Object.keys(stats)).toEqual(['entries', 'bytes', ...servers.flatMap((server) => names.map((name) => `${server.url} ${name}`))]);
+      expect(stats.entries).toBe(41);
+      const perServer = servers.map((server) => stats[`${server.url} curr_items`] as number);
+      expect(perServer.every((items) => items > 0)).toBe(true);
+      expect(perServer[0]! + perServer[1]!).toBe(41);
+      expect(stats.bytes).toBe((stats[`${servers[0]!.url} bytes`] as number) + (stats[`${servers[1]!.url} bytes`] as number));
+      expect(stats.bytes).toBeGreaterThan(41 * 100);
+      for (const server of servers) {
+        expect(stats[`${server.url} version`]).toMatch(/^\d+\.\d+\.\d+/);
+        for (const name of names.slice(1)) expect(typeof stats[`${server.url} ${name}`]).toBe('number');
+        expect(stats[`${server.url} limit_maxbytes`]).toBeGreaterThan(0);
+      }
+      await cache.deleteMany(keys.slice(0, 10));
+      expect((await cache.storeStats()).entries).toBe(31);
+    });
+
+    it('rejects with CacheConnectionError when a server is down, even with ignoreExceptions', async () => {
+      const down = new MemcachedCache({ location: [servers[0]!.url, '127.0.0.1:1'], options: { protocol, ignoreExceptions: true } });
+      try {
+        await expect(down.storeStats()).rejects.toBeInstanceOf(CacheConnectionError);
+      } finally {
+        await down.close();
+      }
     });
   });
 }

@@ -112,6 +112,11 @@ export class RedisClient {
     this.connections = Array.from({ length: poolSize }, () => new RedisConnection(this.options));
   }
 
+  /** The server, as `host:port` or a socket path. */
+  get address(): string {
+    return this.connections[0]!.address;
+  }
+
   /** Connects every connection of the pool; commands also connect on first use. */
   async connect(): Promise<void> {
     await Promise.all(this.connections.map((connection) => connection.connect()));

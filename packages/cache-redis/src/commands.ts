@@ -71,6 +71,16 @@ export function asOk(value: RespValue): void {
   if (value !== 'OK') throw unexpected(value, 'OK');
 }
 
+/** `INFO`'s text as its fields: `name:value` lines, section headers (`# Server`) and blank lines skipped. */
+export function parseInfo(text: string): Map<string, string> {
+  const fields = new Map<string, string>();
+  for (const line of text.split(/\r?\n/)) {
+    const colon = line.indexOf(':');
+    if (colon > 0 && !line.startsWith('#')) fields.set(line.slice(0, colon), line.slice(colon + 1));
+  }
+  return fields;
+}
+
 function asBufferList(value: RespValue): Array<Buffer | null> {
   if (!Array.isArray(value)) throw unexpected(value, 'an array');
   return value.map(asBuffer);

@@ -1,4 +1,4 @@
-import { KeyNotFoundError, NonNumericValueError, createCache, registerCacheScheme } from '@cachette/cache-core';
+import { CacheConnectionError, KeyNotFoundError, NonNumericValueError, createCache, registerCacheScheme } from '@cachette/cache-core';
 import { serverSkipReason, startRedis, type RedisTestServer } from '@cachette/test-servers';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { RedisClient } from './client';
@@ -98,7 +98,7 @@ describe.skipIf(skip)(`RedisCache on one server${skip ? ` (skipped: ${skip})` : 
 
   it('offers ttl, expire and persist', async () => {
     const redis = cache();
-    expect(await redis.ttl('missing')).toBe(0);
+    expect(await redis.ttl('missing')).toBeUndefined();
     await redis.set('k', 'v', null);
     expect(await redis.ttl('k')).toBeNull();
     expect(await redis.expire('k', 50)).toBe(true);
@@ -211,6 +211,7 @@ describe.skipIf(skip)(`RedisCache on one server${skip ? ` (skipped: ${skip})` : 
       expect(await down.delete('k')).toBe(false);
       expect(await down.getMany(['a', 'b'])).toEqual(new Map());
       expect(await down.setMany({ a: 1, b: 2 })).toEqual(['a', 'b']);
+      expect(await down.ttl('k')).toBeUndefined();
       await sleep(10);
       expect(warnings.filter((message) => message.includes('ignoreExceptions'))).toHaveLength(1);
       const strict = cache({ location: 'redis://127.0.0.1:1', options: { reconnect: false } });
@@ -218,6 +219,35 @@ describe.skipIf(skip)(`RedisCache on one server${skip ? ` (skipped: ${skip})` : 
     } finally {
       process.off('warning', onWarning);
     }
+  });
+
+  const SERVER_STATS = ['redis_version', 'uptime_in_seconds', 'used_memory', 'maxmemory', 'keyspace_hits', 'keyspace_misses', 'evicted_keys', 'dbsize'];
+
+  it.each([2, 3] as const)("storeStats (RESP%s) counts the selected database's keys, every prefix, and gives the server's INFO under its address", async (protocol) => {
+    const redis = cache({ options: { protocol } });
+    const address = `${server.host}:${server.port}`;
+    await redis.setMany(Object.fromEntries(Array.from({ length: 25 }, (_, i) => [`stats:${i}`, 'x'.repeat(100)])));
+    await raw.set('foreign', 'x');
+    const stats = await redis.storeStats();
+    expect(Object.keys(stats)).toEqual(['entries', 'bytes', ...SERVER_STATS.map((name) => `${address} ${name}`)]);
+    expect(stats.entries).toBe(26);
+    expect(stats[`${address} dbsize`]).toBe(26);
+    expect(stats.bytes).toBe(stats[`${address} used_memory`]);
+    expect(stats.bytes).toBeGreaterThan(25 * 100);
+    expect(stats[`${address} redis_version`]).toMatch(/^\d+\.\d+/);
+    for (const name of SERVER_STATS.slice(1)) expect(typeof stats[`${address} ${name}`]).toBe('number');
+    await redis.deleteMany(['stats:0', 'stats:1', 'stats:2']);
+    expect((await redis.storeStats()).entries).toBe(23);
+    // Another database of the same server counts its own keys only.
+    const other = cache({ location: `${server.url}/5` });
+    await other.set('k', 1);
+    expect((await other.storeStats()).entries).toBe(1);
+    await other.clear();
+  });
+
+  it('storeStats rejects with CacheConnectionError for a server that is down, even with ignoreExceptions', async () => {
+    const down = cache({ location: 'redis://127.0.0.1:1', options: { ignoreExceptions: true, reconnect: false } });
+    await expect(down.storeStats()).rejects.toBeInstanceOf(CacheConnectionError);
   });
 
   it('is created from URLs through cache-core, with db, prefix and protocol from the query', async () => {
@@ -279,6 +309,30 @@ describe.skipIf(skip)(`RedisCache sharded over three servers${skip ? ` (skipped:
     expect(counts.sort()).toEqual([0, 0, 30]);
   });
 
+  it("reads ttl from the key's shard", async () => {
+    const keys = Array.from({ length: 30 }, (_, i) => `ttl:${i}`);
+    await cache.setMany(Object.fromEntries(keys.map((key) => [key, 1])), 100);
+    await cache.set('ttl:never', 1, null);
+    const answers = await Promise.all(keys.map((key) => cache.ttl(key)));
+    expect(answers.every((left) => left! > 99 && left! <= 100)).toBe(true);
+    expect(await cache.ttl('ttl:never')).toBeNull();
+    expect(await cache.ttl('ttl:missing')).toBeUndefined();
+  });
+
+  it("storeStats sums every shard's keys and memory, and gives each shard's INFO under its address", async () => {
+    await cache.clear();
+    await cache.setMany(Object.fromEntries(Array.from({ length: 90 }, (_, i) => [`stats:${i}`, i])));
+    const stats = await cache.storeStats();
+    const addresses = servers.map((server) => `${server.host}:${server.port}`);
+    expect(Object.keys(stats).slice(0, 2)).toEqual(['entries', 'bytes']);
+    expect(Object.keys(stats)).toHaveLength(2 + 3 * 8);
+    expect(stats.entries).toBe(90);
+    const sizes = await Promise.all(raws.map((raw) => raw.dbsize()));
+    expect(addresses.map((address) => stats[`${address} dbsize`])).toEqual(sizes);
+    expect(sizes.every((size) => size > 0)).toBe(true);
+    expect(stats.bytes).toBe(addresses.reduce((sum, address) => sum + (stats[`${address} used_memory`] as number), 0));
+  });
+
   it('deletes by pattern and clears on every shard', async () => {
     await cache.setMany(Object.fromEntries(Array.from({ length: 60 }, (_, i) => [`gone:${i}`, i])));
     await cache.set('stays', 1);
@@ -289,19 +343,30 @@ describe.skipIf(skip)(`RedisCache sharded over three servers${skip ? ` (skipped:
   });
 });
 
+/** How many times `client`'s server has run `command`, from INFO commandstats. */
+async function callsOf(client: RedisClient, command: string): Promise<number> {
+  return Number(new RegExp(`cmdstat_${command}:calls=(\\d+)`).exec(await client.info('commandstats'))?.[1] ?? 0);
+}
+
 describe.skipIf(skipControl)(`RedisCache with a read replica${skipControl ? ` (skipped: ${skipControl})` : ''}`, () => {
-  it('writes to the primary and reads from the replica', async () => {
+  it('writes to the primary and reads (get, ttl) from the replica', async () => {
     const primary = await startRedis();
     const replica = await startReplica(primary);
     const cache = new RedisCache({ location: `${primary.url};${replica.url}`, options: { waitReplicas: 1, waitReplicasTimeout: 10_000 } });
     const replicaClient = new RedisClient(replica.url);
     try {
       await cache.set('k', 'v');
-      const readsBefore = Number(/cmdstat_get:calls=(\d+)/.exec(await replicaClient.info('commandstats'))?.[1] ?? 0);
+      const readsBefore = await callsOf(replicaClient, 'get');
       expect(await cache.get('k')).toBe('v');
-      const readsAfter = Number(/cmdstat_get:calls=(\d+)/.exec(await replicaClient.info('commandstats'))?.[1] ?? 0);
-      expect(readsAfter).toBe(readsBefore + 1);
+      expect(await callsOf(replicaClient, 'get')).toBe(readsBefore + 1);
+      const ttlReadsBefore = await callsOf(replicaClient, 'pttl');
+      expect(await cache.ttl('k')).toBeGreaterThan(299);
+      expect(await callsOf(replicaClient, 'pttl')).toBe(ttlReadsBefore + 1);
       await expect(replicaClient.set('direct', 'x')).rejects.toThrow(/READONLY/);
+      // The store is the primary's: its keys and memory, not the replica's again.
+      const stats = await cache.storeStats();
+      expect(stats.entries).toBe(1);
+      expect(Object.keys(stats).filter((name) => name.endsWith(' dbsize'))).toEqual([`${primary.host}:${primary.port} dbsize`]);
     } finally {
       await cache.close();
       await replicaClient.close();

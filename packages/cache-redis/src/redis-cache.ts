@@ -7,14 +7,17 @@ import {
   OutageReporter,
   checkTimeout,
   resolveSerializer,
+  serverStoreStats,
   type CacheParams,
   type Missing,
   type ParsedCacheUrl,
   type Serializer,
   type SerializerOption,
+  type StoreStats,
   type Timeout,
 } from '@cachette/cache-core';
 import type { RedisClient, RedisClientOptions } from './client';
+import { parseInfo } from './commands';
 import { Compressor, decompress, type CompressionOptions } from './compression';
 import { RELEASE_LOCK, RedisLock, type LockOptions } from './lock';
 import { RedisReplyError } from './resp/reply-error';
@@ -45,6 +48,8 @@ export interface RedisCacheParams extends CacheParams {
 }
 
 const DEFAULT_LOCATION = 'redis://127.0.0.1:6379';
+/** What `storeStats()` takes from each primary's `INFO`, and `dbsize` (the selected database's `DBSIZE`). */
+const SERVER_STATS = ['redis_version', 'uptime_in_seconds', 'used_memory', 'maxmemory', 'keyspace_hits', 'keyspace_misses', 'evicted_keys', 'dbsize'];
 
 // Increments only an existing integer, atomically, and refuses results JavaScript cannot hold
 // exactly (undoing the increment, so the stored value never changes on a refusal).
@@ -68,13 +73,19 @@ function locationList(location: CacheParams['location']): string[] {
   return list.map((entry) => entry.trim()).filter((entry) => entry !== '');
 }
 
+/** A `PTTL` reply: -2 for a missing key, -1 for one without an expiry, else the milliseconds left. */
+function fromPttl(milliseconds: number): number | null | Missing {
+  if (milliseconds === -2) return MISSING;
+  return milliseconds === -1 ? null : milliseconds / 1000;
+}
+
 function isOutage(error: unknown): boolean {
   return error instanceof CacheConnectionError || error instanceof CacheTimeoutError;
 }
 
 /**
  * Django's RedisCache on Cachette's own RESP client, with django-redis's extras (`deletePattern`,
- * `iterKeys`, `ttl`, `expire`, `persist`, `lock`, `ignoreExceptions`, raw client access).
+ * `iterKeys`, `expire`, `persist`, `lock`, `ignoreExceptions`, raw client access; `ttl` is core's).
  *
  * Timeouts are kept to the millisecond (`SET ... PX`): 0.5 s stores for half a second, where
  * Django truncates to whole seconds. `clear()` runs `FLUSHDB`: it empties the whole database,
@@ -235,6 +246,11 @@ export class RedisCache extends BaseCache {
     return this.guard(async () => (await this.topology.readerFor(key).exists(key)) > 0, false);
   }
 
+  /** `PTTL` on the server the key's reads go to (a replica, or the key's shard). */
+  protected override ttlItem(key: string): Promise<number | null | Missing> {
+    return this.guard(async () => fromPttl(await this.topology.readerFor(key).pttl(key)), MISSING);
+  }
+
   protected override getManyItems(keys: readonly string[]): Promise<Map<string, unknown>> {
     return this.guard(async () => {
       const found = new Map<string, unknown>();
@@ -285,19 +301,28 @@ export class RedisCache extends BaseCache {
     }, undefined);
   }
 
+  /**
+   * `INFO` and `DBSIZE` of every server writes go to (the one server, the primary of replicas,
+   * each shard of a ring): `entries` and `bytes`, the sums of `dbsize` and `used_memory`, then for
+   * each server, as `<host:port> <name>`, `redis_version`, `uptime_in_seconds`, `used_memory`,
+   * `maxmemory`, `keyspace_hits`, `keyspace_misses`, `evicted_keys` and `dbsize`. Not guarded by
+   * `ignoreExceptions`: a server that cannot be reached rejects.
+   */
+  override async storeStats(): Promise<StoreStats> {
+    const reports = await Promise.all(
+      this.topology.primaries.map(async (server) => {
+        const [info, dbsize] = await Promise.all([server.info(), server.dbsize()]);
+        return [server.address, parseInfo(info).set('dbsize', String(dbsize))] as const;
+      }),
+    );
+    return serverStoreStats(new Map(reports), SERVER_STATS, { entries: 'dbsize', bytes: 'used_memory' });
+  }
+
   override async close(): Promise<void> {
     await Promise.all(this.topology.all.map((server) => server.close()));
   }
 
   // ---- django-redis extras -------------------------------------------------------------------
-
-  /** Seconds to live (fractional), `null` for a key that never expires, 0 for a missing key. */
-  async ttl(key: string, version?: number): Promise<number | null> {
-    const made = this.makeAndValidateKey(key, version);
-    const milliseconds = await this.topology.readerFor(made).pttl(made);
-    if (milliseconds === -1) return null;
-    return milliseconds < 0 ? 0 : milliseconds / 1000;
-  }
 
   /** Sets a new timeout (seconds; `null` never expires, 0 or less deletes); `false` when the key is missing. */
   async expire(key: string, timeout: Timeout, version?: number): Promise<boolean> {

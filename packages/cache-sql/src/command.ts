@@ -76,8 +76,11 @@ async function settingsToCreate(values: { url?: string; config?: string; table?:
   return selected;
 }
 
-/** `cachette <command> …`; returns the exit code. */
-export async function runCommand(argv: readonly string[], output: CommandOutput, cwd = process.cwd()): Promise<number> {
+/**
+ * `cachette createcachetable …`, given the arguments after the command name; returns the exit
+ * code. `@cachette/cli` runs it; its output goes through `output` so callers can capture it.
+ */
+export async function createCacheTableCommand(argv: readonly string[], output: CommandOutput, cwd = process.cwd()): Promise<number> {
   try {
     const { positionals, values } = parseArgs({
       args: [...argv],
@@ -88,7 +91,7 @@ export async function runCommand(argv: readonly string[], output: CommandOutput,
       output.out(USAGE);
       return 0;
     }
-    if (positionals.length !== 1 || positionals[0] !== 'createcachetable') throw new UsageError(`Unknown command: ${positionals.join(' ') || '(none)'}`);
+    if (positionals.length > 0) throw new UsageError(`Unexpected argument: ${positionals.join(' ')}`);
     for (const params of await settingsToCreate(values, cwd)) {
       await createCacheTable(params, { dryRun: values['dry-run'], log: output.out });
     }
@@ -102,3 +105,4 @@ export async function runCommand(argv: readonly string[], output: CommandOutput,
     return 1;
   }
 }
+

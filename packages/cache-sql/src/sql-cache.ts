@@ -7,16 +7,18 @@ import {
   nowInSeconds,
   readCullingOptions,
   resolveSerializer,
+  secondsUntil,
   type CacheParams,
   type CullingOptions,
   type Missing,
   type ParsedCacheUrl,
   type Serializer,
   type SerializerOption,
+  type StoreStats,
 } from '@cachette/cache-core';
 import { isConnectionFailure } from './connection-errors';
 import { databaseConnection, type DatabaseConnection } from './connection';
-import { KEY, VALUE, checkTableName, type DialectName, type QueryResult, type SqlDriver } from './dialects/dialect';
+import { EXPIRES, KEY, VALUE, checkTableName, parseExpiry, type DialectName, type QueryResult, type SqlDriver } from './dialects/dialect';
 import { CacheStatements, KEYS_PER_STATEMENT } from './statements';
 import { storedKey } from './stored-key';
 import { decodeValue, encodeValue } from './value-encoding';
@@ -148,6 +150,12 @@ export class SqlCache extends BaseCache {
     return rows.length > 0;
   }
 
+  /** One `SELECT` of a live row's expiry; the far-future expiry written for timeout `null` reads as `null`. */
+  protected override async ttlItem(key: string): Promise<number | null | Missing> {
+    const { rows } = await this.query(this.statements.ttl, [storedKey(key), this.timestamp(nowInSeconds())]);
+    return rows.length > 0 ? secondsUntil(parseExpiry(String(rows[0]![EXPIRES]))) : MISSING;
+  }
+
   protected async setItem(key: string, value: unknown, expiry: number | null): Promise<void> {
     await this.setManyItems([[key, value]], expiry);
   }
@@ -227,6 +235,22 @@ export class SqlCache extends BaseCache {
 
   async clear(): Promise<void> {
     await this.query(this.statements.clear);
+  }
+
+  /**
+   * One statement counting the table's rows, every key prefix included (`entries`), and among
+   * them the expired rows not removed yet (`expired_entries`, also in `entries`); then this
+   * cache's `maxEntries`, the table and the dialect.
+   */
+  override async storeStats(): Promise<StoreStats> {
+    const { rows } = await this.query(this.statements.storeStats, [this.timestamp(nowInSeconds())]);
+    return {
+      entries: Number(rows[0]?.entries ?? 0),
+      expired_entries: Number(rows[0]?.expired_entries ?? 0),
+      maxEntries: this.maxEntries,
+      table: this.table,
+      dialect: this.dialect,
+    };
   }
 
   /** Closes the pool the cache opened; an application's own `client` is left open. */

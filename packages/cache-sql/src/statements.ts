@@ -16,10 +16,14 @@ export class CacheStatements {
   readonly table: string;
   readonly count: string;
   readonly has: string;
+  /** Parameters: key, now. */
+  readonly ttl: string;
   readonly touch: string;
   readonly incr: string;
   readonly readForIncr: string;
   readonly deleteAllExpired: string;
+  /** Parameter: now. Every row (`entries`) and the expired ones not removed yet (`expired_entries`). */
+  readonly storeStats: string;
   readonly cullBoundary: string;
   readonly deleteBelow: string;
   readonly clear: string;
@@ -40,10 +44,12 @@ export class CacheStatements {
     this.table = table;
     this.count = `SELECT COUNT(*) AS count FROM ${table}`;
     this.has = `SELECT 1 AS found FROM ${table} WHERE ${key} = ? AND ${expires} > ?`;
+    this.ttl = `SELECT ${dialect.expiresAsText(expires)} AS ${expires} FROM ${table} WHERE ${key} = ? AND ${expires} > ?`;
     this.touch = `UPDATE ${table} SET ${expires} = ? WHERE ${key} = ? AND ${expires} > ?`;
     this.incr = dialect.incrSql(tableName);
     this.readForIncr = `SELECT ${value}, ${expires} > ? AS live FROM ${table} WHERE ${key} = ?`;
     this.deleteAllExpired = `DELETE FROM ${table} WHERE ${expires} <= ?`;
+    this.storeStats = `SELECT COUNT(*) AS entries, COUNT(CASE WHEN ${expires} <= ? THEN 1 END) AS expired_entries FROM ${table}`;
     this.cullBoundary = `SELECT ${key} FROM ${table} ORDER BY ${key} LIMIT 1 OFFSET ?`;
     this.deleteBelow = `DELETE FROM ${table} WHERE ${key} < ?`;
     this.clear = `DELETE FROM ${table}`;

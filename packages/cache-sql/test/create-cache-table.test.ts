@@ -3,14 +3,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CacheConnectionError } from '@cachette/cache-core';
-import { runCommand } from '../src/command';
+import { createCacheTableCommand } from '../src/command';
 import { SqlCache, createCacheTable } from '../src/index';
 import { DATABASE_TARGETS, type TestDatabase } from './databases';
 
 async function run(argv: string[], cwd?: string): Promise<{ code: number; out: string[]; error: string[] }> {
   const out: string[] = [];
   const error: string[] = [];
-  const code = await runCommand(argv, { out: (line) => out.push(line), error: (line) => error.push(line) }, cwd);
+  const code = await createCacheTableCommand(argv, { out: (line) => out.push(line), error: (line) => error.push(line) }, cwd);
   return { code, out, error };
 }
 
@@ -39,7 +39,7 @@ describe('createcachetable --dry-run prints the SQL of each dialect without conn
       ],
     ],
   ])('%s', async (url, expected) => {
-    const { code, out } = await run(['createcachetable', '--url', url, '--table', 'my cache', '--dry-run']);
+    const { code, out } = await run(['--url', url, '--table', 'my cache', '--dry-run']);
     expect(code).toBe(0);
     expect(out).toEqual(expected);
   });
@@ -47,7 +47,7 @@ describe('createcachetable --dry-run prints the SQL of each dialect without conn
 
 describe('createcachetable: usage and failures', () => {
   it('explains its usage and exits with 2 when misused', async () => {
-    for (const argv of [[], ['createcachetable'], ['createcachetable', '--url', 'redis://localhost'], ['dropcachetable', '--url', 'sqlite://:memory:'], ['createcachetable', '--bogus']]) {
+    for (const argv of [[], ['createcachetable'], ['--url', 'redis://localhost'], ['dropcachetable', '--url', 'sqlite://:memory:'], ['--bogus']]) {
       const { code, error } = await run(argv);
       expect([argv, code]).toEqual([argv, 2]);
       expect(error.join('\n')).toContain('Usage:');
@@ -56,7 +56,7 @@ describe('createcachetable: usage and failures', () => {
   });
 
   it('reports a database it cannot reach with exit code 1', async () => {
-    const { code, error } = await run(['createcachetable', '--url', 'postgres://nobody:hunter2@127.0.0.1:1/db']);
+    const { code, error } = await run(['--url', 'postgres://nobody:hunter2@127.0.0.1:1/db']);
     expect(code).toBe(1);
     expect(error.join('\n')).toMatch(/^Cache table 'cachette_cache' could not be created in postgres:\/\/nobody:\*\*\*@127\.0\.0\.1:1\/db: /);
     await expect(createCacheTable({ location: 'mysql://nobody@127.0.0.1:1/db' })).rejects.toBeInstanceOf(CacheConnectionError);
@@ -79,15 +79,15 @@ for (const target of DATABASE_TARGETS) {
     const tableExists = (table: string): Promise<boolean> => database.exists('table', table);
 
     it('creates a missing table, then leaves it alone; a cache that does not create tables uses it', async () => {
-      const dryRun = await run(['createcachetable', '--url', database.url, '--table', 'django cache', '--dry-run']);
+      const dryRun = await run(['--url', database.url, '--table', 'django cache', '--dry-run']);
       expect(dryRun.out[0]).toMatch(/^CREATE TABLE /);
       expect(await tableExists('django cache')).toBe(false);
 
-      expect(await run(['createcachetable', '--url', database.url, '--table', 'django cache'])).toEqual({ code: 0, out: ["Cache table 'django cache' created."], error: [] });
+      expect(await run(['--url', database.url, '--table', 'django cache'])).toEqual({ code: 0, out: ["Cache table 'django cache' created."], error: [] });
       expect(await tableExists('django cache')).toBe(true);
       const cache = new SqlCache({ location: database.url, options: { table: 'django cache', createTable: false } });
       await cache.set('kept', 'across runs');
-      expect(await run(['createcachetable', '--url', database.url, '--table', 'django cache'])).toEqual({
+      expect(await run(['--url', database.url, '--table', 'django cache'])).toEqual({
         code: 0,
         out: ["Cache table 'django cache' already exists."],
         error: [],
@@ -107,10 +107,10 @@ for (const target of DATABASE_TARGETS) {
         }),
       );
       await writeFile(join(directory, 'caches.mjs'), `export default { caches: { main: { location: ${JSON.stringify(database.url)}, options: { table: 'module_table' } } } };`);
-      const fromJson = await run(['createcachetable', '--config', 'caches.json'], directory);
+      const fromJson = await run(['--config', 'caches.json'], directory);
       expect(fromJson).toEqual({ code: 0, out: ["Cache table 'json_url_table' created.", "Cache table 'json_object_table' created."], error: [] });
-      expect((await run(['createcachetable', '--config', join(directory, 'caches.mjs')])).out).toEqual(["Cache table 'module_table' created."]);
-      expect((await run(['createcachetable', '--config', 'caches.json', '--table', 'json_object_table'], directory)).out).toEqual([
+      expect((await run(['--config', join(directory, 'caches.mjs')])).out).toEqual(["Cache table 'module_table' created."]);
+      expect((await run(['--config', 'caches.json', '--table', 'json_object_table'], directory)).out).toEqual([
         "Cache table 'json_object_table' already exists.",
       ]);
       for (const table of ['json_url_table', 'json_object_table', 'module_table']) expect(await tableExists(table)).toBe(true);

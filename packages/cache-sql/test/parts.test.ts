@@ -3,7 +3,7 @@ import pg from 'pg';
 import { describe, expect, it } from 'vitest';
 import { InvalidCacheBackendError } from '@cachette/cache-core';
 import { databaseConnection, describeUrl, sqlitePath } from '../src/connection';
-import { formatUtcTimestamp, parseStoredInteger } from '../src/dialects/dialect';
+import { formatUtcTimestamp, parseExpiry, parseStoredInteger } from '../src/dialects/dialect';
 import { postgresDialect } from '../src/dialects/postgres';
 import { loadDriverPackage } from '../src/drivers/load-driver';
 import { storedKey } from '../src/stored-key';
@@ -77,6 +77,13 @@ describe('stored values and keys', () => {
     expect(formatUtcTimestamp(Number.POSITIVE_INFINITY)).toBe('9999-12-31 23:59:59.000000');
     expect(formatUtcTimestamp(1e15)).toBe('9999-12-31 23:59:59.000000');
     expect(postgresDialect.formatTimestamp(0)).toBe('1970-01-01 00:00:00.000000+00');
+  });
+
+  it('reads expiries back to the millisecond, the far-future ones (ours and Django datetime.max) as never', () => {
+    expect(parseExpiry(formatUtcTimestamp(1_700_000_000.25))).toBe(1_700_000_000.25);
+    expect(parseExpiry('2023-11-14 22:13:20')).toBe(1_700_000_000);
+    expect(parseExpiry(formatUtcTimestamp(Number.POSITIVE_INFINITY))).toBeNull();
+    expect(parseExpiry('9999-12-31 23:59:59.999999')).toBeNull();
   });
 
   it('numbers PostgreSQL placeholders in order', () => {

@@ -1,4 +1,5 @@
 import mysql from 'mysql2/promise';
+import pg from 'pg';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { CacheConnectionError, NonNumericValueError, createCache, registerCacheScheme, v8Serializer } from '@cachette/cache-core';
 import { startFaultProxy } from '@cachette/test-servers';
@@ -82,6 +83,61 @@ for (const target of DATABASE_TARGETS) {
       await cache.set('old', 1, -1);
       expect(await statementsOf(statements, () => cache.getMany(['c', 'old']))).toBe(2);
       expect(await statementsOf(statements, () => cache.getMany(['c', 'old']))).toBe(1);
+    });
+
+    it("ttl is one SELECT of the expiry; timeout null, stored as Django's far-future expiry, reads as null", async () => {
+      freshTable();
+      const { cache, statements } = countingCache();
+      await cache.set('ten', 1, 10);
+      await cache.set('never', 1, null);
+      await cache.set('expired', 1, -1);
+      const answers: Array<number | null | undefined> = [];
+      expect(await statementsOf(statements, async () => answers.push(await cache.ttl('ten')))).toBe(1);
+      expect(answers[0]).toBeGreaterThan(9);
+      expect(answers[0]).toBeLessThanOrEqual(10);
+      expect(await cache.ttl('never')).toBeNull();
+      expect(await cache.ttl('expired')).toBeUndefined();
+      expect(await cache.ttl('missing')).toBeUndefined();
+      // A row Django wrote for timeout None: datetime.max, to the microsecond.
+      const djangoMax = `9999-12-31 23:59:59.999999${target.name === 'postgres' ? '+00' : ''}`;
+      const columns = ['cache_key', 'value', 'expires'].map(quoteColumn).join(', ');
+      await database.raw(`INSERT INTO ${quoteTable(table)} (${columns}) VALUES (?, ?, ?)`, [':1:django', 'int:1', djangoMax]);
+      expect(await cache.ttl('django')).toBeNull();
+    });
+
+    // SQLite stores the text it is given; the servers convert dates by the connection's settings.
+    if (target.name !== 'sqlite') it('ttl reads an expiry the same whatever time zone the application client uses', async () => {
+      freshTable();
+      const client =
+        target.name === 'postgres'
+          ? new pg.Pool({ connectionString: database.url, max: 1, options: '-c TimeZone=Pacific/Kiritimati' })
+          : mysql.createPool({ uri: database.url, connectionLimit: 1, timezone: '+14:00' });
+      try {
+        const cache = newCache({ location: undefined, options: { client } });
+        await cache.set('ten', 1, 10);
+        const left = await cache.ttl('ten');
+        expect(left).toBeGreaterThan(9);
+        expect(left).toBeLessThanOrEqual(10);
+      } finally {
+        await client.end();
+      }
+    });
+
+    it('storeStats counts every row of the table in one statement, the expired ones apart, then maxEntries, table and dialect', async () => {
+      freshTable();
+      const { cache, statements } = countingCache({ options: { maxEntries: 1000 } });
+      expect(await cache.storeStats()).toEqual({ entries: 0, expired_entries: 0, maxEntries: 1000, table, dialect: target.name === 'mariadb' ? 'mysql' : target.name });
+      await cache.setMany(Object.fromEntries(Array.from({ length: 12 }, (_, index) => [`key${index}`, index])));
+      await newCache({ keyPrefix: 'other' }).set('expired', 'x', -1);
+      let stats: Record<string, string | number> = {};
+      expect(await statementsOf(statements, async () => (stats = await cache.storeStats()))).toBe(1);
+      expect(stats).toMatchObject({ entries: 13, expired_entries: 1 });
+      expect(Object.keys(stats)).toEqual(['entries', 'expired_entries', 'maxEntries', 'table', 'dialect']);
+      expect(Object.values(stats).map((value) => typeof value)).toEqual(['number', 'number', 'number', 'string', 'string']);
+      await cache.deleteMany(['key0', 'key1']);
+      // Reading the expired row deletes it.
+      expect(await newCache({ keyPrefix: 'other' }).get('expired')).toBeUndefined();
+      expect(await cache.storeStats()).toMatchObject({ entries: 10, expired_entries: 0 });
     });
 
     // PostgreSQL counts and writes in one statement; the others count, then write (MySQL's add: delete expired, insert).
@@ -307,6 +363,7 @@ describe('SqlCache: configuration and failures', () => {
     const cache = new SqlCache({ location: url, options: { connectTimeout: 2 } });
     const error = (await cache.get('a').catch((caught: unknown) => caught)) as CacheConnectionError;
     expect(error).toBeInstanceOf(CacheConnectionError);
+    await expect(cache.storeStats()).rejects.toBeInstanceOf(CacheConnectionError);
     expect(error.message).toMatch(/Cannot reach the .* database of cache table 'cachette_cache'/);
     expect(error.message).not.toContain('secret');
     expect(error.cause).toBeInstanceOf(Error);

@@ -9,3 +9,4 @@ export { startFaultProxy, type FaultProxy } from './fault-proxy.js';
 export { djangoPython, djangoSkipReason, startDjangoSite, type DjangoSite } from './django.js';
 export { seededRandom } from './seeded-random.js';
 export { stampedeAcrossProcesses, startHangingLockHolder, type CacheSpec, type StampedeRound } from './stampede/workers.js';
+export { CHROMIUM_ARGS, chromiumPath, chromiumSkipReason } from './browser.js';

@@ -34,12 +34,13 @@ export function registerDummyConformance(api: TestApi, target: ConformanceTarget
       expect(await cache.getMany(['a', 'b', 'e'])).toEqual(new Map());
     });
 
-    suite.test('delete, hasKey and touch return false', async () => {
+    suite.test('delete, hasKey and touch return false; ttl is undefined', async () => {
       const cache = await suite.cache();
       await cache.set('key1', 'spam');
       expect(await cache.delete('key1')).toBe(false);
       expect(await cache.hasKey('key1')).toBe(false);
       expect(await cache.touch('key1')).toBe(false);
+      expect(await cache.ttl('key1')).toBe(undefined);
     });
 
     suite.test('incr, decr, incrVersion and decrVersion reject with KeyNotFoundError', async () => {

@@ -1,4 +1,4 @@
-import { InvalidCacheKey, MEMCACHE_MAX_KEY_LENGTH, memcacheKeyWarnings, type BaseCache, type KeyFunction } from '@cachette/cache-core';
+import { InvalidCacheKey, MEMCACHE_MAX_KEY_LENGTH, NotSupportedError, memcacheKeyWarnings, type BaseCache, type KeyFunction } from '@cachette/cache-core';
 import { expectRejection, expectSettledRejection, keyWarningsOf } from '../expectations';
 import { registerTopic, type SuiteContext } from '../suite-context';
 import type { ConformanceTarget, TestApi } from '../test-api';
@@ -17,6 +17,17 @@ const KEYED_OPERATIONS: Operation[] = [
   ['getMany', (cache, key) => cache.getMany([key])],
   ['setMany', (cache, key) => cache.setMany({ [key]: 1 })],
   ['deleteMany', (cache, key) => cache.deleteMany([key])],
+];
+
+/** `ttl`, which validates the key before a backend that cannot read expiries rejects with `NotSupportedError`. */
+const TTL_OPERATION: Operation[] = [
+  [
+    'ttl',
+    (cache, key) =>
+      cache.ttl(key).catch((error: unknown) => {
+        if (!(error instanceof NotSupportedError)) throw error;
+      }),
+  ],
 ];
 
 const identityKey: KeyFunction = (key) => key;
@@ -44,8 +55,8 @@ const lengthMessage = (shownKey: string): string =>
  * Runs every operation on `key` and checks each emits exactly `expected` as `CacheKeyWarning`s,
  * or, on a strict backend, rejects with `InvalidCacheKey` carrying the first message.
  */
-async function expectKeyProblems(suite: SuiteContext, cache: BaseCache, key: string, expected: string[]): Promise<void> {
-  for (const [name, run] of KEYED_OPERATIONS) {
+async function expectKeyProblems(suite: SuiteContext, cache: BaseCache, key: string, expected: string[], operations = KEYED_OPERATIONS): Promise<void> {
+  for (const [name, run] of operations) {
     if (suite.capabilities.validatesKeysStrictly) {
       await expectRejection(suite, run(cache, key), InvalidCacheKey, expected[0], name);
     } else {
@@ -78,6 +89,12 @@ export function registerKeyValidationTests(api: TestApi, target: ConformanceTarg
       const cache = await suite.createCache({ keyFunction: (name) => `${name}:1` });
       const madeKey = `${key('a'.repeat(249))}:1`;
       await expectKeyProblems(suite, cache, key('a'.repeat(249)), [lengthMessage(quoted(madeKey))]);
+    });
+
+    suite.test(`ttl ${outcome} for a key with spaces, as the other operations do`, async () => {
+      const cache = await suite.createCache({ keyFunction: identityKey });
+      const badKey = key('ttl with spaces');
+      await expectKeyProblems(suite, cache, badKey, [charactersMessage(quoted(badKey))], TTL_OPERATION);
     });
 
     suite.test(`the made key is what is checked: ${outcome} with the prefix and version shown`, async () => {

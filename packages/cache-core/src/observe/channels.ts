@@ -7,6 +7,7 @@ export type OperationName =
   | 'get'
   | 'set'
   | 'touch'
+  | 'ttl'
   | 'delete'
   | 'getMany'
   | 'setMany'

@@ -1,5 +1,7 @@
 import { subscribe, unsubscribe } from 'node:diagnostics_channel';
 import { afterEach, describe, expect, it } from 'vitest';
+import { DummyCache } from '../dummy-cache';
+import { NotSupportedError } from '../errors';
 import { CacheHandler } from '../registry';
 import { emitCacheKeyWarning, resetCacheKeyWarnings } from '../keys';
 import { MapCache } from '../test-map-cache';
@@ -79,6 +81,19 @@ describe('cachette:operation', () => {
     const many = recording.events.filter(([name, context]) => name === 'asyncEnd' && context.operation === 'getMany');
     expect(many[0]![1]).toMatchObject({ keys: 3, hits: 2, misses: 1, key: undefined });
   });
+
+  it('publishes ttl as a single-key operation, also when the backend cannot answer it', async () => {
+    const recording = recordOperations();
+    stopRecording = recording.stop;
+    await new DummyCache().ttl('a');
+    await expect(new MapCache().ttl('b')).rejects.toThrow(NotSupportedError);
+    const ttls = recording.events.filter(([name]) => name === 'asyncEnd').map(([, context]) => [context.backend, context.operation, context.key, context.keys]);
+    expect(ttls).toEqual([
+      ['DummyCache', 'ttl', 'a', 1],
+      ['MapCache', 'ttl', 'b', 1],
+    ]);
+    expect(recording.events.filter(([name]) => name === 'error').map(([, context]) => context.error)).toEqual([expect.any(NotSupportedError)]);
+  });
 });
 
 describe('stats()', () => {
@@ -98,8 +113,10 @@ describe('stats()', () => {
     await cache.delete('a');
     await cache.deleteMany(['b', 'c']);
     await cache.incr('nope').catch(() => undefined);
+    await cache.ttl('e').catch(() => undefined);
     const stats = cache.stats();
-    expect(stats).toMatchObject({ enabled: true, hits: 4, misses: 3, sets: 5, deletes: 3, errors: 1 });
+    expect(stats).toMatchObject({ enabled: true, hits: 4, misses: 3, sets: 5, deletes: 3, errors: 2 });
+    expect(stats.operations.ttl).toMatchObject({ count: 1, errors: 1, hits: 0, misses: 0 });
     expect(stats.operations.get).toMatchObject({ count: 3, hits: 2, misses: 1, errors: 0 });
     expect(stats.operations.getOrSet).toMatchObject({ count: 2, hits: 1, misses: 1 });
     expect(stats.operations.incr).toMatchObject({ count: 1, errors: 1 });

@@ -51,6 +51,14 @@ const readCounter: LineReader<bigint | undefined> = (line) => {
   return /^\d{1,20}$/.test(line) ? BigInt(line) : UNEXPECTED;
 };
 
+/** Meta get's `t` flag: `HD t<seconds>`, `t-1` for no expiry; `EN` when the item is missing. */
+const readTimeLeft: LineReader<number | null | undefined> = (line) => {
+  if (line === 'EN') return undefined;
+  const seconds = /^HD t(-1|\d{1,10})$/.exec(line)?.[1];
+  if (seconds === undefined) return UNEXPECTED;
+  return seconds === '-1' ? null : Number(seconds);
+};
+
 const readVersion: LineReader<string> = (line) => (line.startsWith('VERSION ') ? line.slice(8) : UNEXPECTED);
 
 /** VALUE items until END. */
@@ -213,6 +221,10 @@ export const textProtocol: MemcachedProtocol<AnyTextRequest> = {
 
   touch(key, exptime) {
     return lineRequest(encodeKeyCommand('touch', key, String(exptime)), key, readTouched);
+  },
+
+  timeLeft(key) {
+    return lineRequest(encodeKeyCommand('mg', key, 't'), key, readTimeLeft);
   },
 
   flush() {

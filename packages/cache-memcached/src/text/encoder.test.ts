@@ -18,5 +18,6 @@ describe('text encoder', () => {
     expect(encodeKeyCommand('incr', 'n', '18446744073709551615').toString()).toBe('incr n 18446744073709551615\r\n');
     expect(encodeKeyCommand('delete', 'k', undefined, true).toString()).toBe('delete k noreply\r\n');
     expect(encodeKeyCommand('touch', 'k', '10').toString()).toBe('touch k 10\r\n');
+    expect(encodeKeyCommand('mg', 'k', 't').toString()).toBe('mg k t\r\n');
   });
 });

@@ -52,8 +52,8 @@ export function encodeStorage(verb: StorageVerb, key: string, flags: number, exp
   return buffer;
 }
 
-/** `<verb> <key>[ <argument>][ noreply]\r\n` for delete, incr, decr and touch. */
-export function encodeKeyCommand(verb: 'delete' | 'incr' | 'decr' | 'touch', key: string, argument?: string, noreply = false): Buffer {
+/** `<verb> <key>[ <argument>][ noreply]\r\n` for delete, incr, decr, touch and meta get (`mg <key> <flags>`). */
+export function encodeKeyCommand(verb: 'delete' | 'incr' | 'decr' | 'touch' | 'mg', key: string, argument?: string, noreply = false): Buffer {
   const head = `${verb} `;
   const tail = `${argument === undefined ? '' : ` ${argument}`}${noreply ? ' noreply' : ''}\r\n`;
   const buffer = Buffer.allocUnsafe(head.length + Buffer.byteLength(key) + tail.length);

@@ -43,6 +43,11 @@ export interface Dialect {
   toDriverSql(sql: string): string;
   /** An expiry as the bound parameter the `expires` column compares with. */
   formatTimestamp(epochSeconds: number): string;
+  /**
+   * SQL giving the `expires` column (quoted, as passed) as UTC text `YYYY-MM-DD HH:MM:SS[.ffffff]`,
+   * so reading an expiry never depends on how the driver or the session converts dates.
+   */
+  expiresAsText(column: string): string;
   /** `CREATE TABLE` and its index on `expires`, Django's layout with this database's types. */
   createTableSql(table: string, options: { ifNotExists: boolean }): string[];
   /** One parameter, the table's name; a row comes back when the table exists. */
@@ -100,6 +105,15 @@ export function formatUtcTimestamp(epochSeconds: number): string {
 
 /** The timestamp that means "never expires": Django's `datetime.max`, to the second. */
 export const NEVER_EPOCH_SECONDS = LATEST_DATE_MS / 1000;
+
+/**
+ * An expiry read back as `expiresAsText` gives it: epoch seconds (to the millisecond), or `null`
+ * for the far-future expiry that stands for "never" (ours, or Django's `datetime.max`).
+ */
+export function parseExpiry(text: string): number | null {
+  const epochSeconds = Date.parse(`${text.slice(0, 10)}T${text.slice(11, 23)}Z`) / 1000;
+  return epochSeconds >= NEVER_EPOCH_SECONDS ? null : epochSeconds;
+}
 
 /** Reads `int:<decimal>` back, or `undefined` for anything else. */
 export function parseStoredInteger(stored: unknown): number | undefined {

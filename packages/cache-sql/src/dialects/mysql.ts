@@ -17,6 +17,7 @@ export const mysqlDialect: Dialect = {
   toDriverSql: (sql) => sql,
   // DATETIME(6) holds no zone: Cachette writes and compares UTC.
   formatTimestamp: formatUtcTimestamp,
+  expiresAsText: (column) => `DATE_FORMAT(${column}, '%Y-%m-%d %H:%i:%s.%f')`,
   createTableSql(table, { ifNotExists }) {
     // MySQL has no CREATE INDEX IF NOT EXISTS: the index is part of the one CREATE TABLE.
     // utf8mb4 holds any key; the binary collation keeps keys case-sensitive, as they are everywhere else.

@@ -36,6 +36,7 @@ export const postgresDialect: Dialect = {
   toDriverSql: numberPlaceholders,
   // An explicit UTC offset: the server's and the session's time zones never matter.
   formatTimestamp: (epochSeconds) => `${formatUtcTimestamp(epochSeconds)}+00`,
+  expiresAsText: (column) => `to_char(${column} AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS.US')`,
   createTableSql(table, { ifNotExists }) {
     const ifAbsent = ifNotExists ? 'IF NOT EXISTS ' : '';
     return [

@@ -35,6 +35,8 @@ export const sqliteDialect: Dialect = {
   quoteName,
   toDriverSql: (sql) => sql,
   formatTimestamp: formatUtcTimestamp,
+  // The column holds the text that was bound (SQLite has no date type), as Django's rows do.
+  expiresAsText: (column) => column,
   createTableSql(table, { ifNotExists }) {
     const ifAbsent = ifNotExists ? 'IF NOT EXISTS ' : '';
     return [

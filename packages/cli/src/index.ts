@@ -1,0 +1,3 @@
+export { runCli, type RunCliOptions } from './cli';
+export { CliError, ExitCode, UsageError } from './cli-error';
+export type { CliOptions, CliOutput } from './output';
