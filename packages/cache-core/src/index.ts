@@ -41,7 +41,7 @@ export {
   type CacheSetting,
   type RegistryOptions,
 } from './registry';
-export { backendForScheme, commonParamsFromUrl, parseCacheUrl, registerCacheScheme, type ParsedCacheUrl } from './urls';
+export { backendForScheme, commonParamsFromUrl, parseCacheUrl, redactUrlPassword, registerCacheScheme, type ParsedCacheUrl } from './urls';
 export { makeTemplateFragmentKey } from './fragment-key';
 export { pyRepr, pyStr } from './python-text';
 export { ringPointIndex } from './hash-ring';

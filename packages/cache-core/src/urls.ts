@@ -37,6 +37,11 @@ export function backendForScheme(scheme: string): BackendReference | undefined {
   return schemes.get(scheme.toLowerCase());
 }
 
+/** The URL with its password replaced by `***`, safe to print in messages and logs. */
+export function redactUrlPassword(url: string): string {
+  return url.replace(/^([a-z][a-z0-9+.-]*:\/\/[^:/@?#]*:)[^@/?#]*@/i, '$1***@');
+}
+
 export function parseCacheUrl(url: string): ParsedCacheUrl {
   const match = URL_SHAPE.exec(url);
   if (!match) throw new InvalidCacheBackendError(`'${url}' is not a cache URL (expected scheme://location?options)`);

@@ -1,4 +1,4 @@
-import { InvalidCacheBackendError } from '@cachette/cache-core';
+import { InvalidCacheBackendError, redactUrlPassword } from '@cachette/cache-core';
 import type { Dialect, DialectName, SqlDriver } from './dialects/dialect';
 import { mysqlDialect } from './dialects/mysql';
 import { postgresDialect } from './dialects/postgres';
@@ -44,15 +44,11 @@ function dialectOfUrl(url: string): DialectName {
   const scheme = /^([a-z0-9+.-]+):/i.exec(url)?.[1]?.toLowerCase() ?? '';
   const dialect = SCHEME_DIALECTS[scheme];
   if (!dialect) {
-    throw new InvalidCacheBackendError(`The SQL cache's location must be a sqlite://, postgres:// or mysql:// URL; got '${describeUrl(url)}'`);
+    throw new InvalidCacheBackendError(`The SQL cache's location must be a sqlite://, postgres:// or mysql:// URL; got '${redactUrlPassword(url)}'`);
   }
   return dialect;
 }
 
-/** A URL safe to print: the password replaced. */
-export function describeUrl(url: string): string {
-  return url.replace(/^([a-z0-9+.-]+:\/\/[^:/@]*:)[^@/]*@/i, '$1***@');
-}
 
 /** The file of a sqlite URL: `sqlite:///abs/path.db` → `/abs/path.db`, `sqlite://:memory:` → `:memory:`. */
 export function sqlitePath(url: string): string {
@@ -81,5 +77,5 @@ export function databaseConnection(settings: ConnectionSettings): DatabaseConnec
     throw new TypeError("The SQL cache needs a database URL as location (e.g. 'sqlite:///var/cache/app.db') or an options.client");
   }
   const dialect = DIALECTS[dialectOfUrl(url)];
-  return { dialect, description: describeUrl(url), open: () => OPENERS[dialect.name](url, settings) };
+  return { dialect, description: redactUrlPassword(url), open: () => OPENERS[dialect.name](url, settings) };
 }

@@ -2,7 +2,8 @@ import mysql from 'mysql2';
 import pg from 'pg';
 import { describe, expect, it } from 'vitest';
 import { InvalidCacheBackendError } from '@cachette/cache-core';
-import { databaseConnection, describeUrl, sqlitePath } from '../src/connection';
+import { redactUrlPassword } from '@cachette/cache-core';
+import { databaseConnection, sqlitePath } from '../src/connection';
 import { formatUtcTimestamp, parseExpiry, parseStoredInteger } from '../src/dialects/dialect';
 import { postgresDialect } from '../src/dialects/postgres';
 import { loadDriverPackage } from '../src/drivers/load-driver';
@@ -40,8 +41,8 @@ describe('connections', () => {
   });
 
   it('describes a URL without its password, and reads SQLite paths', () => {
-    expect(describeUrl('postgres://app:s3cr%40t@db:5432/app')).toBe('postgres://app:***@db:5432/app');
-    expect(describeUrl('mysql://app@db/app')).toBe('mysql://app@db/app');
+    expect(redactUrlPassword('postgres://app:s3cr%40t@db:5432/app')).toBe('postgres://app:***@db:5432/app');
+    expect(redactUrlPassword('mysql://app@db/app')).toBe('mysql://app@db/app');
     expect(sqlitePath('sqlite:///var/lib/app/cache%20file.db?table=x')).toBe('/var/lib/app/cache file.db');
     expect(sqlitePath('sqlite://:memory:')).toBe(':memory:');
   });

@@ -1,9 +1,9 @@
-import { CacheConnectionError, CacheTimeoutError, NotSupportedError, type BaseCache } from '@cachette/cache-core';
+import { CacheConnectionError, CacheTimeoutError, NotSupportedError, redactUrlPassword, type BaseCache } from '@cachette/cache-core';
 import { CliError, ExitCode, UsageError } from '../cli-error';
 import { flagOption, stringOption, type OptionSpec, type OptionValues } from '../command-options';
 import type { CommandContext } from '../output';
 import { defineCommand, type Command } from '../commands/command';
-import { openCache, redactUrl } from './open-cache';
+import { openCache } from './open-cache';
 import { describeExpiry, parseDelta, parseTimeoutOption, parseValueArgument, presentValue } from './values';
 
 /** What an operation found: a line for a person, an object for `--json`, and whether it is a failure. */
@@ -49,6 +49,9 @@ function timeoutOf(cache: BaseCache, values: OptionValues): number | null {
 }
 
 const missing = (key: string): Outcome => ({ text: `No value for '${key}'.`, json: { key, found: false }, failed: true });
+
+/** `get`'s default: a value no backend can hold, so a stored `undefined` or `null` still reads as found. */
+const MISSING_MARK = Symbol('missing');
 
 const OPERATIONS: StoreOperation[] = [
   {
@@ -126,12 +129,12 @@ const OPERATIONS: StoreOperation[] = [
     arity: [0, 0],
     options: [{ name: 'yes', config: { type: 'boolean', short: 'y' }, synopsis: '-y, --yes', help: 'clear without asking' }],
     async perform({ cache, url, values, context }) {
-      const question = `Clear every key of ${redactUrl(url)}? Other applications' keys in the same store go too. [y/N] `;
+      const question = `Clear every key of ${redactUrlPassword(url)}? Other applications' keys in the same store go too. [y/N] `;
       if (!flagOption(values, 'yes') && !(await context.confirm(question))) {
         return { text: 'Nothing cleared.', json: { cleared: false }, failed: true };
       }
       await cache.clear();
-      return { text: `Cleared ${redactUrl(url)}.`, json: { cleared: true } };
+      return { text: `Cleared ${redactUrlPassword(url)}.`, json: { cleared: true } };
     },
   },
   {
@@ -140,7 +143,7 @@ const OPERATIONS: StoreOperation[] = [
     argumentsUsage: '',
     arity: [0, 0],
     async perform({ cache, url }) {
-      const settings = { backend: cache.constructor.name, url: redactUrl(url), keyPrefix: cache.keyPrefix, version: cache.version, timeout: cache.defaultTimeout };
+      const settings = { backend: cache.constructor.name, url: redactUrlPassword(url), keyPrefix: cache.keyPrefix, version: cache.version, timeout: cache.defaultTimeout };
       const store = await cache.storeStats().catch((error: unknown) => {
         if (error instanceof NotSupportedError) return undefined;
         throw error;
@@ -150,9 +153,6 @@ const OPERATIONS: StoreOperation[] = [
     },
   },
 ];
-
-/** `get`'s default: a value no backend can hold, so a stored `undefined` or `null` still reads as found. */
-const MISSING_MARK = Symbol('missing');
 
 function formatTable(rows: Record<string, unknown>): string {
   const width = Math.max(0, ...Object.keys(rows).map((name) => name.length));
@@ -178,7 +178,7 @@ async function runOperation(operation: StoreOperation, positionals: string[], va
   const cache = await openCache(url);
   try {
     const outcome = await operation.perform({ cache, url, args, values, context }).catch((error: unknown) => {
-      throw isUnreachable(error) ? new CliError(`Cannot reach ${redactUrl(url)}: ${(error as Error).message}`, ExitCode.unreachable, { cause: error }) : error;
+      throw isUnreachable(error) ? new CliError(`Cannot reach ${redactUrlPassword(url)}: ${(error as Error).message}`, ExitCode.unreachable, { cause: error }) : error;
     });
     if (flagOption(values, 'json')) context.output.out(JSON.stringify(outcome.json));
     else if (outcome.failed) context.output.error(outcome.text);

@@ -12,8 +12,3 @@ const BACKENDS_RESOLVE_FROM = dirname(fileURLToPath(import.meta.url));
 export function openCache(url: string): Promise<BaseCache> {
   return createCache(url, { resolveFrom: BACKENDS_RESOLVE_FROM });
 }
-
-/** The URL with its password hidden, for messages. */
-export function redactUrl(url: string): string {
-  return url.replace(/^([a-z][a-z0-9+.-]*:\/\/[^/@:?#]*):[^@/?#]*@/i, '$1:***@');
-}
