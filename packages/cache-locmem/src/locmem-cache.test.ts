@@ -160,7 +160,9 @@ describe('LocMemCache culling', () => {
     await cache.set('c', 3);
     expect(await cache.hasKey('a')).toBe(true);
     expect(await cache.touch('a', 100)).toBe(true);
-    expect(await cache.ttl('a')).toBe(100);
+    const left = await cache.ttl('a');
+    expect(left).toBeGreaterThan(99);
+    expect(left).toBeLessThanOrEqual(100);
     await cache.set('d', 4); // culls 3 // 3 = 1: still 'a'
     expect(await cache.hasKey('a')).toBe(false);
     expect(await cache.hasKey('b')).toBe(true);
