@@ -25,6 +25,8 @@ const schemes = new Map<string, BackendReference>([
   ['memcached', '@cachette/cache-memcached'],
   ['redis', '@cachette/cache-redis'],
   ['rediss', '@cachette/cache-redis'],
+  ['redis+cluster', '@cachette/cache-redis'],
+  ['rediss+cluster', '@cachette/cache-redis'],
   ['unix', '@cachette/cache-redis'],
 ]);
 

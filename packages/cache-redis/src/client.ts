@@ -103,6 +103,8 @@ export class RedisClient {
   private next = 0;
   private readonly idleDedicated: RedisClient[] = [];
   private readonly dedicated = new Set<RedisClient>();
+  /** Sent before every command on the same connection (`ASKING`, in a view made by `asking()`). */
+  private readonly prefix: RespArgument[] | undefined;
 
   constructor(options: RedisClientOptions | string = {}) {
     const given = typeof options === 'string' ? { url: options } : options;
@@ -131,7 +133,22 @@ export class RedisClient {
 
   /** Sends any command: `call('HSET', 'h', 'field', 'value')`. */
   call(...args: RespArgument[]): Promise<RespValue> {
+    if (this.prefix !== undefined) return this.sendPrefixed(args, undefined, (value) => value);
     return this.connection().send(args);
+  }
+
+  /**
+   * This client with every command preceded by `ASKING` on the same connection: how a cluster
+   * node is asked, after an `ASK` redirection, for a key of a slot it is importing.
+   */
+  asking(): RedisClient {
+    return Object.create(this, { prefix: { value: ['ASKING'] } }) as RedisClient;
+  }
+
+  private async sendPrefixed<R>(args: RespArgument[], timeout: number | undefined, readReply: (value: RespValue) => R): Promise<R> {
+    const [, reply] = await this.connection().sendBatch([this.prefix!, args], timeout);
+    if (reply instanceof RedisReplyError) throw reply;
+    return readReply(reply!);
   }
 
   /** Runs a command from the table with a custom reply timeout in ms (0: none). */
@@ -142,6 +159,7 @@ export class RedisClient {
     } catch (error) {
       return Promise.reject(error);
     }
+    if (this.prefix !== undefined) return this.sendPrefixed(commandArgs, timeout, spec.reply);
     return this.connection().send(commandArgs, timeout, spec.reply);
   }
 

@@ -134,6 +134,8 @@ export const COMMANDS = {
   dbsize: command(() => ['DBSIZE'], asNumber),
   flushdb: command(() => ['FLUSHDB'], asOk),
   ping: command((message?: string) => (message === undefined ? ['PING'] : ['PING', message]), raw),
+  /** `CLUSTER SHARDS`, `CLUSTER SLOTS`, `CLUSTER INFO`, …: the reply as it came. */
+  cluster: command((subcommand: string, ...args: RespArgument[]) => ['CLUSTER', subcommand, ...args], raw),
   info: command((section?: string) => (section === undefined ? ['INFO'] : ['INFO', section]), asText),
   eval: command((script: string, keys: readonly RedisKey[], args: readonly RespArgument[] = []) => scriptArguments('EVAL', script, keys, args), raw),
   evalsha: command((sha: string, keys: readonly RedisKey[], args: readonly RespArgument[] = []) => scriptArguments('EVALSHA', sha, keys, args), raw),

@@ -1,6 +1,6 @@
 import { registerConformanceSuite, type Capabilities } from '@cachette/cache-conformance';
 import type { CacheParams } from '@cachette/cache-core';
-import { serverSkipReason, startRedis, type RedisTestServer } from '@cachette/test-servers';
+import { redisClusterSkipReason, serverSkipReason, startRedis, startRedisCluster, type RedisClusterTestServer, type RedisTestServer } from '@cachette/test-servers';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { RedisCache, type RedisCacheOptions } from './index';
 import { startReplica } from '../test/replica';
@@ -61,4 +61,26 @@ describe.skipIf(skipControl)(`RedisCache conformance with a replica${skipControl
     // up after its timeout, so it is generous for a loaded machine.
     options: { waitReplicas: 1, waitReplicasTimeout: 10_000 },
   }));
+});
+
+const skipCluster = await redisClusterSkipReason();
+
+describe.skipIf(skipCluster)(`RedisCache conformance on Redis Cluster${skipCluster ? ` (skipped: ${skipCluster})` : ''}`, () => {
+  let cluster: RedisClusterTestServer;
+  beforeAll(async () => {
+    cluster = await startRedisCluster({ primaries: 3, replicasPerPrimary: 1 });
+  });
+  afterAll(() => cluster?.stop());
+  for (const [name, options] of [
+    ['redis cluster, RESP2', {}],
+    ['redis cluster, RESP3, reads from replicas', { protocol: 3, readFrom: 'replica', waitReplicas: 1, waitReplicasTimeout: 10_000 }],
+  ] as const) {
+    describe(name, () => {
+      registerConformanceSuite(api, {
+        name,
+        createCache: (params: CacheParams) => new RedisCache({ ...params, location: cluster.url, options: { ...options, ...params.options } }),
+        capabilities,
+      });
+    });
+  }
 });

@@ -33,6 +33,8 @@ export interface ConnectionOptions {
   protocol?: 2 | 3;
   /** Sent with `CLIENT SETNAME` (or `HELLO ... SETNAME`) so the connection shows in `CLIENT LIST`. */
   clientName?: string;
+  /** Send `READONLY` on connecting: a Redis Cluster replica then answers reads of its primary's slots. */
+  readOnly?: boolean;
   /** Time allowed to open the socket and finish the handshake, in ms. Default 5000. */
   connectTimeout?: number;
   /** Time allowed for each reply, in ms; 0 waits forever. Default 5000. */
@@ -92,14 +94,17 @@ function handshakeCommands(options: ConnectionOptions): RespArgument[][] {
     if (options.clientName) commands.push(['CLIENT', 'SETNAME', options.clientName]);
   }
   if (options.db) commands.push(['SELECT', options.db]);
+  if (options.readOnly) commands.push(['READONLY']);
   return commands;
 }
 
 /**
  * One socket to one Redis server: writes commands, matches replies in order, times them out,
- * and reconnects with backoff. A command issued while nothing is waiting is written at once;
- * commands issued while replies are outstanding are gathered and written together on the next
- * tick (auto-pipelining), so batching costs a lone caller nothing.
+ * and reconnects with backoff. Commands issued in the same tick are gathered and written
+ * together on the next one (`process.nextTick`, before any I/O), in one socket write
+ * (auto-pipelining). A lone command waits only for the code that issued it to finish, and the
+ * commands of a `getMany` spread over several servers reach each one in a single write, not a
+ * first command and then the rest.
  */
 export class RedisConnection {
   private currentState: ConnectionState = 'idle';
@@ -257,13 +262,8 @@ export class RedisConnection {
   }
 
   private write(bytes: Buffer, reply: PendingReply): void {
-    const idle = this.inFlight.length === 0 && this.batchBytes === 0;
     this.inFlight.push(reply);
     this.armTimeout(reply.deadline);
-    if (idle) {
-      this.socket!.write(bytes);
-      return;
-    }
     this.batch.push(bytes);
     this.batchBytes += bytes.length;
     if (!this.flushScheduled) {

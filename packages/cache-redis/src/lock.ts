@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { CacheTimeoutError } from '@cachette/cache-core';
 import type { RedisClient } from './client';
+import type { ServerCommand } from './cluster/cluster-client';
 import { defineScript } from './script';
 
 export interface LockOptions {
@@ -25,15 +26,22 @@ const EXTEND = defineScript(
 
 const sleep = (seconds: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, seconds * 1000));
 
+/** Runs a command on the server that holds a key (on a cluster, following its redirections). */
+export type KeyRoute = <T>(command: ServerCommand<T>) => Promise<T>;
+
 /** A distributed lock on one key: `SET NX PX` with a random token, released by a token-checked Lua script. */
 export class RedisLock {
   private token: string | undefined;
+  private readonly route: KeyRoute;
 
+  /** `server`: the client of the key's server, or a route to it (what `RedisCache.lock()` passes). */
   constructor(
-    private readonly client: RedisClient,
+    server: RedisClient | KeyRoute,
     readonly name: string,
     private readonly options: LockOptions = {},
-  ) {}
+  ) {
+    this.route = typeof server === 'function' ? server : (command) => command(server);
+  }
 
   /** `true` once held; `false` when not blocking and held elsewhere, or when `blockingTimeout` passed. */
   async acquire(options: Pick<LockOptions, 'blocking' | 'blockingTimeout'> = {}): Promise<boolean> {
@@ -43,7 +51,7 @@ export class RedisLock {
     const token = randomBytes(16).toString('hex');
     const timeout = this.options.timeout ?? null;
     for (;;) {
-      const taken = await this.client.set(this.name, token, timeout === null ? { nx: true } : { nx: true, px: Math.max(1, Math.round(timeout * 1000)) });
+      const taken = await this.route((server) => server.set(this.name, token, timeout === null ? { nx: true } : { nx: true, px: Math.max(1, Math.round(timeout * 1000)) }));
       if (taken) {
         this.token = token;
         return true;
@@ -58,24 +66,25 @@ export class RedisLock {
     const token = this.token;
     if (token === undefined) return false;
     this.token = undefined;
-    return (await this.client.runScript(RELEASE_LOCK, [this.name], [token])) === 1;
+    return (await this.route((server) => server.runScript(RELEASE_LOCK, [this.name], [token]))) === 1;
   }
 
   /** Adds seconds to the remaining time of a lock with a timeout; `false` when not held. */
   async extend(seconds: number): Promise<boolean> {
     if (this.token === undefined) return false;
-    return (await this.client.runScript(EXTEND, [this.name], [this.token, Math.round(seconds * 1000)])) === 1;
+    const token = this.token;
+    return (await this.route((server) => server.runScript(EXTEND, [this.name], [token, Math.round(seconds * 1000)]))) === 1;
   }
 
   /** Whether anybody holds the lock. */
   async locked(): Promise<boolean> {
-    return (await this.client.exists(this.name)) === 1;
+    return (await this.route((server) => server.exists(this.name))) === 1;
   }
 
   /** Whether this lock object holds it. */
   async owned(): Promise<boolean> {
     if (this.token === undefined) return false;
-    return (await this.client.get(this.name))?.toString() === this.token;
+    return (await this.route((server) => server.get(this.name)))?.toString() === this.token;
   }
 
   /** Runs `work` holding the lock; rejects with `CacheTimeoutError` when it cannot be had. */

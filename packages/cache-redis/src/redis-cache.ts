@@ -17,12 +17,14 @@ import {
   type Timeout,
 } from '@cachette/cache-core';
 import type { RedisClient, RedisClientOptions } from './client';
+import { RedisCluster, isSlotError, type ClusterOptions, type ReadFrom } from './cluster/cluster-client';
 import { parseInfo } from './commands';
 import { Compressor, decompress, type CompressionOptions } from './compression';
 import { RELEASE_LOCK, RedisLock, type LockOptions } from './lock';
 import { RedisReplyError } from './resp/reply-error';
 import { defineScript } from './script';
-import { ReplicatedTopology, ShardedTopology, type Topology } from './topology';
+import { ClusterTopology, ReplicatedTopology, ShardedTopology, type KeyGroup, type Topology } from './topology';
+import { asClusterUrl, isClusterUrl, parseClusterUrl } from './url';
 
 export interface RedisCacheOptions extends Omit<RedisClientOptions, 'url' | 'host' | 'port' | 'path'> {
   /** `'v8'` (default), `'json'` or your own `Serializer`. Safe integers are always decimal text. */
@@ -33,6 +35,13 @@ export interface RedisCacheOptions extends Omit<RedisClientOptions, 'url' | 'hos
   ignoreExceptions?: boolean;
   /** `'consistent'`: every location is an independent primary on a hash ring. Default: the first location is the primary, the others replicas. */
   sharding?: 'consistent';
+  /**
+   * Redis Cluster: `true`, or the cluster's settings and seed `nodes` (`host:port`). Implied by a
+   * `redis+cluster://` location, whose nodes join `nodes`.
+   */
+  cluster?: boolean | (ClusterOptions & { nodes?: string[] });
+  /** Redis Cluster: where reads go, `'primary'` (default), `'replica'` or `'prefer-replica'`. */
+  readFrom?: ReadFrom;
   /** After each write, wait (`WAIT`) until this many replicas have it, so reads from replicas see it. Default 0. */
   waitReplicas?: number;
   /** Milliseconds `WAIT` may take. Default 100. */
@@ -73,10 +82,39 @@ function locationList(location: CacheParams['location']): string[] {
   return list.map((entry) => entry.trim()).filter((entry) => entry !== '');
 }
 
+/** A cluster's seeds: the nodes of its locations (`redis+cluster://…`, `redis://h:1`, `h:1`) and of `options.cluster.nodes`. */
+function clusterTopology(location: CacheParams['location'], options: RedisCacheOptions): ClusterTopology {
+  const { nodes = [], ...clusterOptions } = typeof options.cluster === 'object' ? options.cluster : {};
+  const seeds: string[] = [];
+  let shared: RedisClientOptions = {};
+  for (const url of [...(location === undefined || location === '' ? [] : typeof location === 'string' ? [location] : location), ...nodes]) {
+    const parsed = parseClusterUrl(asClusterUrl(url));
+    seeds.push(...parsed.seeds);
+    shared = { ...parsed.options, ...shared };
+  }
+  return new ClusterTopology(new RedisCluster(seeds, { ...shared, ...options }, { readFrom: options.readFrom, ...clusterOptions }));
+}
+
+function createTopology(location: CacheParams['location'], options: RedisCacheOptions): Topology {
+  const cluster = options.cluster || (typeof location === 'string' && isClusterUrl(location)) || (Array.isArray(location) && location.some(isClusterUrl));
+  if (cluster) {
+    if (options.sharding !== undefined) throw new TypeError('Redis options cluster and sharding cannot be combined: a cluster shards by itself');
+    return clusterTopology(location, options);
+  }
+  if (options.readFrom !== undefined) throw new TypeError('Redis option readFrom applies to a Redis Cluster; with replicas, every location after the first is read from');
+  const locations = locationList(location);
+  return options.sharding === 'consistent' ? new ShardedTopology(locations, options) : new ReplicatedTopology(locations, options);
+}
+
 /** A `PTTL` reply: -2 for a missing key, -1 for one without an expiry, else the milliseconds left. */
 function fromPttl(milliseconds: number): number | null | Missing {
   if (milliseconds === -2) return MISSING;
   return milliseconds === -1 ? null : milliseconds / 1000;
+}
+
+/** An error reply to one key's command (a wrong type, out of memory), not an answer about its slot. */
+function failsOnlyItsKey(error: unknown): boolean {
+  return error instanceof RedisReplyError && !isSlotError(error);
 }
 
 function isOutage(error: unknown): boolean {
@@ -103,7 +141,6 @@ export class RedisCache extends BaseCache {
     const options = (this.options = params.options ?? {});
     this.serializer = resolveSerializer(options.serializer);
     this.compressor = options.compress ? new Compressor(options.compress) : undefined;
-    const locations = locationList(params.location);
     if (options.sharding !== undefined && options.sharding !== 'consistent') {
       throw new TypeError(`Redis option sharding must be 'consistent'; got ${String(options.sharding)}`);
     }
@@ -111,7 +148,7 @@ export class RedisCache extends BaseCache {
       // WAIT counts the writes of the connection it is sent on: it must follow them on one connection.
       throw new TypeError('Redis options waitReplicas and poolSize > 1 cannot be combined: WAIT only covers writes made on its own connection');
     }
-    this.topology = options.sharding === 'consistent' ? new ShardedTopology(locations, options) : new ReplicatedTopology(locations, options);
+    this.topology = createTopology(params.location, options);
   }
 
   /** The whole cache URL is the location: `rediss://user:pass@host/2`, `unix:///run/redis.sock?db=1`. */
@@ -126,9 +163,20 @@ export class RedisCache extends BaseCache {
     return seconds <= 0 ? 0 : Math.max(1, Math.round(seconds * 1000));
   }
 
-  /** The primary's client (Django's `get_client(write=True)`), for commands the cache does not wrap. */
+  /**
+   * The primary's client (Django's `get_client(write=True)`), for commands the cache does not
+   * wrap. On a cluster, the first primary of the slot map (known after the first command or
+   * `await cache.cluster.ready()`); use `getClient({ key })` for a key's node.
+   */
   get client(): RedisClient {
-    return this.topology.primaries[0]!;
+    const primary = this.topology.primaries[0];
+    if (primary === undefined) throw new CacheConnectionError('The Redis Cluster slot map is not known yet: await cache.cluster.ready() first');
+    return primary;
+  }
+
+  /** The cluster's client (slot map, `refresh()`, per-node clients) when the cache is on Redis Cluster. */
+  get cluster(): RedisCluster | undefined {
+    return this.topology instanceof ClusterTopology ? this.topology.cluster : undefined;
   }
 
   /** The client a key's reads (or writes) go to. */
@@ -172,18 +220,35 @@ export class RedisCache extends BaseCache {
     if (replicas > 0) await server.call('WAIT', replicas, this.options.waitReplicasTimeout ?? 100);
   }
 
-  private async write<T>(key: string, command: (server: RedisClient) => Promise<T>): Promise<T> {
-    const server = this.topology.writerFor(key);
-    const result = await command(server);
-    await this.replicate(server);
-    return result;
+  private write<T>(key: string, command: (server: RedisClient) => Promise<T>): Promise<T> {
+    return this.topology.onWriter(key, async (server) => {
+      const result = await command(server);
+      await this.replicate(server);
+      return result;
+    });
+  }
+
+  private read<T>(key: string, command: (server: RedisClient) => Promise<T>): Promise<T> {
+    return this.topology.onReader(key, command);
+  }
+
+  /**
+   * Runs a command per group (one per server, or per cluster slot) at once. With
+   * `ignoreExceptions`, a group whose server is unreachable gives `fallback` and the others
+   * their results: one node down on a cluster costs only its own keys.
+   */
+  private eachGroup<T>(groups: readonly KeyGroup[], command: (server: RedisClient, keys: string[]) => Promise<T>, fallback: (keys: string[]) => T): Promise<T[]> {
+    const run = (group: KeyGroup): Promise<T> => group.run((server) => command(server, group.keys));
+    // Without ignoreExceptions there is nothing to guard: a failing group fails the call.
+    if (!this.options.ignoreExceptions) return Promise.all(groups.map(run));
+    return Promise.all(groups.map((group) => this.guard(() => run(group), fallback(group.keys))));
   }
 
   // ---- primitives --------------------------------------------------------------------------
 
   protected getItem(key: string): Promise<unknown> {
     return this.guard(async () => {
-      const bytes = await this.topology.readerFor(key).get(key);
+      const bytes = await this.read(key, (server) => server.get(key));
       return bytes === null ? MISSING : this.decode(bytes);
     }, MISSING);
   }
@@ -200,7 +265,7 @@ export class RedisCache extends BaseCache {
     const bytes = this.encode(value);
     return this.guard(async () => {
       // A timeout of 0 stores nothing; add still tells whether it would have.
-      if (timeout === 0) return (await this.topology.writerFor(key).exists(key)) === 0;
+      if (timeout === 0) return (await this.topology.onWriter(key, (server) => server.exists(key))) === 0;
       return this.write(key, (server) => server.set(key, bytes, timeout === null ? { nx: true } : { nx: true, px: timeout }));
     }, false);
   }
@@ -243,60 +308,57 @@ export class RedisCache extends BaseCache {
   }
 
   protected override hasItem(key: string): Promise<boolean> {
-    return this.guard(async () => (await this.topology.readerFor(key).exists(key)) > 0, false);
+    return this.guard(async () => (await this.read(key, (server) => server.exists(key))) > 0, false);
   }
 
   /** `PTTL` on the server the key's reads go to (a replica, or the key's shard). */
   protected override ttlItem(key: string): Promise<number | null | Missing> {
-    return this.guard(async () => fromPttl(await this.topology.readerFor(key).pttl(key)), MISSING);
+    return this.guard(async () => fromPttl(await this.read(key, (server) => server.pttl(key))), MISSING);
   }
 
-  protected override getManyItems(keys: readonly string[]): Promise<Map<string, unknown>> {
-    return this.guard(async () => {
-      const found = new Map<string, unknown>();
-      const groups = [...this.topology.partition(keys, false)];
-      const replies = await Promise.all(groups.map(([server, group]) => server.mget(...group)));
-      groups.forEach(([, group], index) => {
-        replies[index]!.forEach((bytes, position) => {
-          if (bytes !== null) found.set(group[position]!, this.decode(bytes));
-        });
+  protected override async getManyItems(keys: readonly string[]): Promise<Map<string, unknown>> {
+    const found = new Map<string, unknown>();
+    const groups = this.topology.partition(keys, false);
+    // A lone key is a GET: cheaper for the server than a one-key MGET, and on a cluster, where
+    // keys of different slots cannot share an MGET, most groups are one key.
+    const replies = await this.eachGroup(groups, (server, group) => (group.length === 1 ? server.get(group[0]!).then((bytes) => [bytes]) : server.mget(...group)), () => []);
+    groups.forEach(({ keys: group }, index) => {
+      replies[index]!.forEach((bytes, position) => {
+        if (bytes !== null) found.set(group[position]!, this.decode(bytes));
       });
-      return found;
-    }, new Map());
+    });
+    return found;
   }
 
-  protected override setManyItems(entries: ReadonlyArray<readonly [string, unknown]>, timeout: number | null): Promise<string[]> {
+  protected override async setManyItems(entries: ReadonlyArray<readonly [string, unknown]>, timeout: number | null): Promise<string[]> {
     if (timeout === 0) return this.deleteManyItems(entries.map(([key]) => key)).then(() => []);
     const encoded = new Map(entries.map(([key, value]) => [key, this.encode(value)]));
-    const allKeys = [...encoded.keys()];
-    return this.guard(async () => {
-      const failed: string[] = [];
-      const groups = [...this.topology.partition(allKeys, true)];
-      await Promise.all(
-        groups.map(async ([server, group]) => {
-          const pipeline = server.pipeline();
-          for (const key of group) pipeline.set(key, encoded.get(key)!, timeout === null ? undefined : { px: timeout });
-          const results = await pipeline.exec();
-          await this.replicate(server);
-          results.forEach((result, index) => {
-            if (result !== true) failed.push(group[index]!);
-          });
-        }),
-      );
-      return failed;
-    }, allKeys);
+    const options = timeout === null ? undefined : { px: timeout };
+    const failed = await this.eachGroup(
+      this.topology.partition([...encoded.keys()], true),
+      async (server, group) => {
+        // Sent together (auto-pipelined) and settled one by one, so an error reply fails only its own key.
+        const results = await Promise.allSettled(group.map((key) => server.set(key, encoded.get(key)!, options)));
+        // An answer about the slot (a redirection) or a lost connection concerns the whole group:
+        // thrown, so a cluster runs the group again where the slot now is, or it fails as one.
+        const groupFailure = results.find((result): result is PromiseRejectedResult => result.status === 'rejected' && !failsOnlyItsKey(result.reason));
+        if (groupFailure) throw groupFailure.reason;
+        await this.replicate(server);
+        return group.filter((_, index) => results[index]!.status === 'rejected');
+      },
+      (group) => group,
+    );
+    return failed.flat();
   }
 
   protected override async deleteManyItems(keys: readonly string[]): Promise<void> {
-    await this.guard(async () => {
-      const groups = [...this.topology.partition(keys, true)];
-      await Promise.all(groups.map(async ([server, group]) => server.del(...group).then(() => this.replicate(server))));
-    }, undefined);
+    await this.eachGroup(this.topology.partition(keys, true), (server, group) => server.del(...group).then(() => this.replicate(server)), () => undefined);
   }
 
   /** `FLUSHDB` on every primary: removes every key of the database, whatever its prefix. */
   async clear(): Promise<void> {
     await this.guard(async () => {
+      await this.topology.ready();
       await Promise.all(this.topology.primaries.map(async (server) => server.flushdb().then(() => this.replicate(server))));
     }, undefined);
   }
@@ -309,6 +371,7 @@ export class RedisCache extends BaseCache {
    * `ignoreExceptions`: a server that cannot be reached rejects.
    */
   override async storeStats(): Promise<StoreStats> {
+    await this.topology.ready();
     const reports = await Promise.all(
       this.topology.primaries.map(async (server) => {
         const [info, dbsize] = await Promise.all([server.info(), server.dbsize()]);
@@ -318,8 +381,8 @@ export class RedisCache extends BaseCache {
     return serverStoreStats(new Map(reports), SERVER_STATS, { entries: 'dbsize', bytes: 'used_memory' });
   }
 
-  override async close(): Promise<void> {
-    await Promise.all(this.topology.all.map((server) => server.close()));
+  override close(): Promise<void> {
+    return this.topology.close();
   }
 
   // ---- django-redis extras -------------------------------------------------------------------
@@ -341,9 +404,10 @@ export class RedisCache extends BaseCache {
   }
 
   /** Stored keys matching a glob over every primary, via `SCAN` (never `KEYS`). */
-  private async *scanMadeKeys(pattern: string): AsyncGenerator<{ server: RedisClient; key: string }> {
+  private async *scanMadeKeys(pattern: string): AsyncGenerator<string> {
+    await this.topology.ready();
     for (const server of this.topology.primaries) {
-      for await (const key of server.scanIterator({ match: pattern, count: this.options.scanCount ?? 100 })) yield { server, key };
+      yield* server.scanIterator({ match: pattern, count: this.options.scanCount ?? 100 });
     }
   }
 
@@ -352,26 +416,26 @@ export class RedisCache extends BaseCache {
    * ones given); returns how many were deleted.
    */
   async deletePattern(pattern: string, options: { version?: number; prefix?: string } = {}): Promise<number> {
-    const batch = new Map<RedisClient, string[]>();
+    let batch: string[] = [];
     let deleted = 0;
-    const flush = async (server: RedisClient): Promise<void> => {
-      const keys = batch.get(server) ?? [];
-      batch.delete(server);
-      if (keys.length > 0) deleted += await server.del(...keys);
+    // Deleted in batches grouped like any multi-key command: per server, or per slot on a cluster.
+    const flush = async (): Promise<void> => {
+      const groups = this.topology.partition(batch, true);
+      batch = [];
+      const counts = await Promise.all(groups.map((group) => group.run((server) => server.del(...group.keys))));
+      deleted += counts.reduce((sum, count) => sum + count, 0);
     };
-    for await (const { server, key } of this.scanMadeKeys(this.scanPattern(pattern, options.version, options.prefix))) {
-      const keys = batch.get(server) ?? [];
-      keys.push(key);
-      batch.set(server, keys);
-      if (keys.length >= 500) await flush(server);
+    for await (const key of this.scanMadeKeys(this.scanPattern(pattern, options.version, options.prefix))) {
+      batch.push(key);
+      if (batch.length >= 500) await flush();
     }
-    for (const server of [...batch.keys()]) await flush(server);
+    if (batch.length > 0) await flush();
     return deleted;
   }
 
   /** The caller's keys matching a glob, under this cache's prefix and the given (or default) version. */
   async *iterKeys(pattern: string, options: { version?: number } = {}): AsyncGenerator<string> {
-    for await (const { key } of this.scanMadeKeys(this.scanPattern(pattern, options.version, undefined))) yield this.reverseKey(key);
+    for await (const key of this.scanMadeKeys(this.scanPattern(pattern, options.version, undefined))) yield this.reverseKey(key);
   }
 
   private reverseKey(made: string): string {
@@ -384,6 +448,6 @@ export class RedisCache extends BaseCache {
   /** A lock on a cache key (made with the prefix and version), token-checked on release. */
   lock(key: string, options: LockOptions & { version?: number } = {}): RedisLock {
     const made = this.makeAndValidateKey(key, options.version);
-    return new RedisLock(this.topology.writerFor(made), made, options);
+    return new RedisLock((command) => this.topology.onWriter(made, command), made, options);
   }
 }

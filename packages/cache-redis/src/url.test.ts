@@ -1,6 +1,6 @@
 import { InvalidCacheBackendError } from '@cachette/cache-core';
 import { describe, expect, it } from 'vitest';
-import { parseRedisUrl } from './url';
+import { asClusterUrl, isClusterUrl, parseClusterUrl, parseRedisUrl } from './url';
 
 describe('parseRedisUrl', () => {
   it('reads user, password, host, port and db', () => {
@@ -31,5 +31,30 @@ describe('parseRedisUrl', () => {
     expect(() => parseRedisUrl('http://host')).toThrow(InvalidCacheBackendError);
     expect(() => parseRedisUrl('redis://host/abc')).toThrow(/db must be/);
     expect(() => parseRedisUrl('redis://host?protocol=4')).toThrow(/protocol/);
+  });
+});
+
+describe('parseClusterUrl', () => {
+  it('reads every seed node and the options they share', () => {
+    expect(parseClusterUrl('redis+cluster://user:p%40ss@h1:7000,h2:7001,[::1]:7002?protocol=3&read_from=replica')).toEqual({
+      seeds: ['h1:7000', 'h2:7001', '[::1]:7002'],
+      options: { username: 'user', password: 'p@ss', protocol: 3 },
+    });
+  });
+
+  it('reads rediss+cluster:// as TLS and defaults the port', () => {
+    expect(parseClusterUrl('rediss+cluster://h1,h2:7001')).toEqual({ seeds: ['h1:6379', 'h2:7001'], options: { tls: true } });
+  });
+
+  it('refuses a URL without nodes, and tells cluster URLs apart', () => {
+    expect(() => parseClusterUrl('redis+cluster://')).toThrow(InvalidCacheBackendError);
+    expect(() => parseClusterUrl('redis://h:1')).toThrow(InvalidCacheBackendError);
+    expect(isClusterUrl('REDIS+CLUSTER://h:1')).toBe(true);
+    expect(isClusterUrl('redis://h:1')).toBe(false);
+  });
+
+  it('reads single-node locations as cluster seeds', () => {
+    expect(parseClusterUrl(asClusterUrl('rediss://:pw@h:1'))).toEqual({ seeds: ['h:1'], options: { tls: true, password: 'pw' } });
+    expect(parseClusterUrl(asClusterUrl('h:2'))).toEqual({ seeds: ['h:2'], options: {} });
   });
 });

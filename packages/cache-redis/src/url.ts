@@ -1,4 +1,5 @@
 import { InvalidCacheBackendError } from '@cachette/cache-core';
+import { nodeAddress } from './cluster/slot-map';
 import type { ConnectionOptions } from './connection';
 
 function integer(name: string, text: string, url: string): number {
@@ -64,4 +65,34 @@ export function parseRedisUrl(url: string): ConnectionOptions {
   if (parsed.username) options.username = decodeURIComponent(parsed.username);
   if (parsed.password) options.password = decodeURIComponent(parsed.password);
   return { ...options, ...queryOptions(parsed.searchParams, url) };
+}
+
+const CLUSTER_URL = /^(rediss?)\+cluster:\/\/([^/?#]*)([^?#]*)(\?[^#]*)?$/i;
+
+/** Whether a location names a Redis Cluster (`redis+cluster://…`, `rediss+cluster://…`). */
+export function isClusterUrl(location: string): boolean {
+  return /^rediss?\+cluster:\/\//i.test(location.trim());
+}
+
+/** A cluster location as a `redis+cluster://` URL: `redis://h:1`, `rediss://h:1` and `h:1` each name one node. */
+export function asClusterUrl(location: string): string {
+  if (isClusterUrl(location)) return location;
+  return /^rediss?:\/\//i.test(location) ? location.replace(/^(rediss?):/i, '$1+cluster:') : `redis+cluster://${location}`;
+}
+
+/**
+ * Reads `redis+cluster://[user[:password]@]host:port[,host:port…][?protocol=3&…]` (and
+ * `rediss+cluster://` for TLS): the seed nodes, and the connection options every node shares.
+ */
+export function parseClusterUrl(url: string): { seeds: string[]; options: ConnectionOptions } {
+  const match = CLUSTER_URL.exec(url.trim());
+  if (!match) throw new InvalidCacheBackendError(`'${url}' is not a Redis Cluster URL (expected redis+cluster://host:port,host:port)`);
+  const [, scheme, authority = '', path = '', query = ''] = match;
+  const at = authority.lastIndexOf('@');
+  const credentials = at === -1 ? '' : authority.slice(0, at + 1);
+  const hosts = authority.slice(at + 1).split(',').map((host) => host.trim()).filter((host) => host !== '');
+  if (hosts.length === 0) throw new InvalidCacheBackendError(`Redis Cluster URL '${url}' names no node`);
+  const perNode = hosts.map((host) => parseRedisUrl(`${scheme!.toLowerCase()}://${credentials}${host}${path}${query}`));
+  const { host: _host, port: _port, ...shared } = perNode[0]!;
+  return { seeds: perNode.map((options) => nodeAddress(options.host!, options.port!)), options: shared };
 }

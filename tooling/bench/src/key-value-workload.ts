@@ -1,3 +1,4 @@
+import type { BaseCache } from '@cachette/cache-core';
 import type { BenchCase, Candidate } from './harness';
 
 /**
@@ -21,6 +22,11 @@ export interface Contender<Value> {
   get(key: string): Promise<unknown>;
   set(key: string, value: Value): Promise<unknown>;
   getMany(keys: string[]): Promise<unknown>;
+}
+
+/** A Cachette cache as a contender: values never expire, so every read of the set stays a hit. */
+export function cacheContender<Value>(name: string, cache: BaseCache): Contender<Value> {
+  return { name, get: (key) => cache.get(key), set: (key, value) => cache.set(key, value, null), getMany: (batch) => cache.getMany(batch) };
 }
 
 export function candidates<Value>(
@@ -51,7 +57,7 @@ interface Comparison {
   target: { candidate: string; minRatio: number };
 }
 
-const IN_FLIGHT = 50;
+export const IN_FLIGHT = 50;
 
 /**
  * The four 100-byte cases every network suite measures (the issues' targets: one at a time at

@@ -18,6 +18,8 @@ function once<T>(compute: () => T): () => T {
 
 export const redisServerBinary = once(() => findExecutable(['redis-server']));
 
+export const redisCliBinary = once(() => findExecutable(['redis-cli']));
+
 export const memcachedBinary = once(() => findExecutable(['memcached']));
 
 export const opensslBinary = once(() => findExecutable(['openssl']));

@@ -39,6 +39,9 @@ export function endpointOfUrl(kind: ServerKind, url: string): Endpoint {
   return { host, port: parsed.port ? Number(parsed.port) : DEFAULT_PORTS[kind] };
 }
 
+/** `host:port`, IPv6 hosts in brackets: how memcached server lists and cluster seeds are written. */
+export const hostPort = ({ host, port }: Endpoint): string => `${host.includes(':') ? `[${host}]` : host}:${port}`;
+
 /** `host:port` (port optional), as memcached server lists are written. */
 export function parseHostPort(kind: ServerKind, text: string): Endpoint {
   const match = /^\[?([^\]]+?)\]?(?::(\d+))?$/.exec(text.trim());

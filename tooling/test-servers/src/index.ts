@@ -1,12 +1,34 @@
 export type { ControllableServer, Endpoint, ServerKind, ServerNeeds, ServerSource, TestServer, TlsFiles } from './types.js';
 export { serverSkipReason } from './availability.js';
 export { startRedis, type RedisOptions, type RedisTestServer } from './redis.js';
+export {
+  redisClusterSkipReason,
+  startRedisCluster,
+  type RedisClusterNode,
+  type RedisClusterOptions,
+  type RedisClusterTestServer,
+} from './redis-cluster.js';
 export { startMemcached, type MemcachedOptions } from './memcached.js';
 export { startPostgres } from './postgres.js';
 export { startMariaDb } from './mariadb.js';
 export { generateTlsFiles } from './tls.js';
 export { startFaultProxy, type FaultProxy } from './fault-proxy.js';
 export { djangoPython, djangoSkipReason, startDjangoSite, type DjangoSite } from './django.js';
+export {
+  DjangoCacheError,
+  djangoCacheSkipReason,
+  fromTyped,
+  startDjangoCachePeer,
+  toTyped,
+  type DjangoCacheConfig,
+  type DjangoCachePeer,
+  type DjangoCachePeerOptions,
+  type DjangoTimeout,
+  type PythonLike,
+  type RawEntry,
+  type SampleReadResult,
+  type TypedValue,
+} from './django-cache/peer.js';
 export { seededRandom } from './seeded-random.js';
 export { stampedeAcrossProcesses, startHangingLockHolder, type CacheSpec, type StampedeRound } from './stampede/workers.js';
 export { CHROMIUM_ARGS, chromiumPath, chromiumSkipReason } from './browser.js';

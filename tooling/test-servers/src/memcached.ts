@@ -1,13 +1,13 @@
 import { chownSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { memcachedBinary, memcachedUser, saslpasswd2Binary } from './binaries.js';
-import { envSetting, nextEnvMemcached } from './env.js';
+import { envSetting, hostPort, nextEnvMemcached } from './env.js';
 import { exchange, type ProbeTarget } from './probe.js';
 import { inTempDir, removeTempDir, startOnFreePorts } from './process.js';
 import { localServer, uncontrolledServer } from './server.js';
 import { runCommand } from './system.js';
 import { startFromBestSource } from './start.js';
-import type { ControllableServer, Endpoint, TlsFiles } from './types.js';
+import type { ControllableServer, TlsFiles } from './types.js';
 
 export interface MemcachedOptions {
   /** Extra memcached arguments, e.g. `['-I', '2m']`. */
@@ -35,8 +35,6 @@ async function memcachedAnswers(target: ProbeTarget): Promise<boolean> {
   const reply = await exchange(target, BINARY_VERSION_REQUEST, isWholeBinaryResponse);
   return reply?.[0] === 0x81;
 }
-
-const hostPort = ({ host, port }: Endpoint): string => `${host.includes(':') ? `[${host}]` : host}:${port}`;
 
 export async function startMemcached(options: MemcachedOptions = {}): Promise<ControllableServer> {
   const needs = {

@@ -47,6 +47,11 @@ export class ServerProcess {
     return tail(this.log);
   }
 
+  /** Spawned and not exited yet: it may still be starting, or be paused. */
+  get running(): boolean {
+    return this.child !== undefined && this.exitStatus === undefined;
+  }
+
   /** Spawns the server and waits until it answers; on failure it is killed and the log tail thrown. */
   async start(): Promise<void> {
     installExitCleanup();

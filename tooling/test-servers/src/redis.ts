@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { redisServerBinary } from './binaries.js';
 import { exchange, hasLine, type ProbeTarget } from './probe.js';
-import { inTempDir, removeTempDir, startOnFreePorts } from './process.js';
+import { inTempDir, removeTempDir, startOnFreePorts, type ServerProcess } from './process.js';
 import { envUrlServer, localServer } from './server.js';
 import { startFromBestSource } from './start.js';
 import type { ControllableServer, Endpoint, TlsFiles } from './types.js';
@@ -55,26 +55,52 @@ function tlsArgs(tls: TlsFiles, tlsPort: number): string[] {
   ];
 }
 
-async function startLocalRedis(options: RedisOptions): Promise<RedisTestServer> {
-  return inTempDir('redis', undefined, async (dir) => {
-    const socketPath = options.unixSocket ? join(dir, 'redis.sock') : undefined;
+/** A redis-server child process of our own, with what callers beyond `startRedis` need of it. */
+export interface LocalRedis {
+  server: ControllableServer;
+  serverProcess: ServerProcess;
+  dir: string;
+  /** The ports asked for beyond `server.port`, in order. */
+  extraPorts: number[];
+}
+
+/**
+ * Starts redis-server in a fresh directory on a free loopback port, plus `extraPortCount` more
+ * ports (TLS, a cluster bus) that `moreArgs` puts on its command line.
+ */
+export async function startRedisProcess(
+  prefix: string,
+  extraPortCount: number,
+  moreArgs: (dir: string, extraPorts: number[]) => string[],
+): Promise<LocalRedis> {
+  return inTempDir(prefix, undefined, async (dir) => {
     const binary = redisServerBinary() ?? 'redis-server';
-    const { process: server, ports } = await startOnFreePorts(options.tls ? 2 : 1, ([port = 0, tlsPort = 0]) => ({
+    const { process: serverProcess, ports } = await startOnFreePorts(1 + extraPortCount, ([port = 0, ...extraPorts]) => ({
       label: 'redis-server',
       command: binary,
       args: [
         ...['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--save', '', '--appendonly', 'no'],
         ...['--daemonize', 'no', '--logfile', ''],
-        ...(socketPath ? ['--unixsocket', socketPath, '--unixsocketperm', '700'] : []),
-        ...(options.tls ? tlsArgs(options.tls, tlsPort) : []),
-        ...passwordArgs(options.password),
-        ...(options.args ?? []),
+        ...moreArgs(dir, extraPorts),
       ],
       isReady: () => redisAnswers({ port }),
     }));
-    const [port = 0, tlsPort] = ports;
+    const [port = 0, ...extraPorts] = ports;
     const endpoint = { host: '127.0.0.1', port };
-    const base = localServer('redis', { ...endpoint, url: redisUrl(endpoint), ...(socketPath && { socketPath }) }, server, () => removeTempDir(dir));
-    return tlsPort === undefined ? base : { ...base, tlsPort };
+    const server = localServer('redis', { ...endpoint, url: redisUrl(endpoint) }, serverProcess, () => removeTempDir(dir));
+    return { server, serverProcess, dir, extraPorts };
   });
+}
+
+const socketIn = (dir: string): string => join(dir, 'redis.sock');
+
+async function startLocalRedis(options: RedisOptions): Promise<RedisTestServer> {
+  const { server, dir, extraPorts } = await startRedisProcess('redis', options.tls ? 1 : 0, (dir, [tlsPort = 0]) => [
+    ...(options.unixSocket ? ['--unixsocket', socketIn(dir), '--unixsocketperm', '700'] : []),
+    ...(options.tls ? tlsArgs(options.tls, tlsPort) : []),
+    ...passwordArgs(options.password),
+    ...(options.args ?? []),
+  ]);
+  const [tlsPort] = extraPorts;
+  return { ...server, ...(options.unixSocket && { socketPath: socketIn(dir) }), ...(tlsPort !== undefined && { tlsPort }) };
 }

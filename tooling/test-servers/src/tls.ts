@@ -13,7 +13,8 @@ const DAYS = ['-days', '3650'];
 const SERVER_EXTENSIONS = [
   'basicConstraints = critical, CA:FALSE',
   'keyUsage = critical, digitalSignature, keyEncipherment',
-  'extendedKeyUsage = serverAuth',
+  // clientAuth too: Redis Cluster nodes present their certificate to each other's cluster bus.
+  'extendedKeyUsage = serverAuth, clientAuth',
   'subjectAltName = DNS:localhost, IP:127.0.0.1',
 ].join('\n');
 

@@ -6,7 +6,7 @@ import { MemcachedCache } from '@cachette/cache-memcached';
 import { MemcachedClient } from '@cachette/cache-memcached/client';
 import { serverSkipReason, startMemcached } from '@cachette/test-servers';
 import { defineSuite, type BenchCase } from '../harness';
-import { MANY_SIZE, benchKeys, candidates, getManyEachBatch, smallValueCases, type Contender as KeyValueContender } from '../key-value-workload';
+import { MANY_SIZE, benchKeys, cacheContender, candidates, getManyEachBatch, smallValueCases, type Contender as KeyValueContender } from '../key-value-workload';
 
 const LARGE_COUNT = 16;
 
@@ -62,7 +62,7 @@ export default defineSuite({
     const contenders: Contender[] = [
       cachetteClient('cachette text', text),
       cachetteClient('cachette binary', binary),
-      { name: 'cachette cache', get: (key) => cache.get(key), set: (key, value) => cache.set(key, value), getMany: (batch) => cache.getMany(batch) },
+      cacheContender('cachette cache', cache),
       {
         name: 'memjs',
         get: (key) => memjsClient.get(key),

@@ -4,7 +4,7 @@ import { RedisCache } from '@cachette/cache-redis';
 import { RedisClient } from '@cachette/cache-redis/client';
 import { serverSkipReason, startRedis } from '@cachette/test-servers';
 import { defineSuite, type BenchCase } from '../harness';
-import { MANY_SIZE, benchKeys, candidates, getManyEachBatch, smallValueCases, type Contender as KeyValueContender } from '../key-value-workload';
+import { MANY_SIZE, benchKeys, cacheContender, candidates, getManyEachBatch, smallValueCases, type Contender as KeyValueContender } from '../key-value-workload';
 
 const smallValue = 'v'.repeat(100);
 const largeValue = 'L'.repeat(100 * 1024);
@@ -28,12 +28,7 @@ export default defineSuite({
 
     const contenders: Contender[] = [
       { name: 'cachette client', get: (key) => client.get(key), set: (key, value) => client.set(key, value), getMany: (batch) => client.mget(...batch) },
-      {
-        name: 'cachette cache',
-        get: (key) => cache.get(key),
-        set: (key, value) => cache.set(key, value, null),
-        getMany: (batch) => cache.getMany(batch),
-      },
+      cacheContender('cachette cache', cache),
       { name: 'ioredis', get: (key) => ioredis.getBuffer(key), set: (key, value) => ioredis.set(key, value), getMany: (batch) => ioredis.mgetBuffer(...batch) },
       {
         name: 'ioredis auto-pipelining',
