@@ -27,7 +27,18 @@ export {
 } from './keys';
 export { DEFAULT_TIMEOUT_SECONDS, checkTimeout, nowInSeconds, secondsUntil, type Timeout } from './timeouts';
 export { DEFAULT_CULL_FREQUENCY, DEFAULT_MAX_ENTRIES, cullCount, readCullingOptions, type CullingOptions } from './culling';
-export { isDecimalInteger, jsonSerializer, resolveSerializer, v8Serializer, type Serializer, type SerializerOption } from './serializers/index';
+export {
+  dumpPickle,
+  isDecimalInteger,
+  jsonSerializer,
+  loadPickle,
+  pickleSerializer,
+  resolveSerializer,
+  v8Serializer,
+  type PickleProtocol,
+  type Serializer,
+  type SerializerOption,
+} from './serializers/index';
 export { importBackend, loadBackend, type BackendReference, type CacheBackendClass } from './backend-loader';
 export {
   CacheHandler,

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { SerializationError } from '../errors';
-import { jsonSerializer, resolveSerializer, v8Serializer } from './index';
+import { jsonSerializer, pickleSerializer, resolveSerializer, v8Serializer } from './index';
 
 const richValues: Array<[string, unknown]> = [
   ['string', 'héllo 清 😀'],
@@ -98,12 +98,13 @@ describe('resolveSerializer', () => {
   it('defaults to v8 and accepts names and objects', () => {
     expect(resolveSerializer(undefined)).toBe(v8Serializer);
     expect(resolveSerializer('json')).toBe(jsonSerializer);
+    expect(resolveSerializer('pickle')).toBe(pickleSerializer);
     const custom = { name: 'c', serialize: () => Buffer.alloc(0), deserialize: () => null };
     expect(resolveSerializer(custom)).toBe(custom);
   });
 
   it('rejects anything else', () => {
-    expect(() => resolveSerializer('pickle')).toThrow(TypeError);
+    expect(() => resolveSerializer('yaml')).toThrow(TypeError);
     expect(() => resolveSerializer({})).toThrow(TypeError);
   });
 });
