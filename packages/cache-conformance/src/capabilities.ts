@@ -2,6 +2,9 @@
  * What a backend declares about itself. The suite adapts to each answer: a capability a backend
  * lacks skips the tests that need it, with the reason in the skipped test's name.
  */
+/** The kinds of values a backend round-trips, by its serializer. */
+export type ValueDomain = 'v8' | 'json' | 'pickle';
+
 export interface Capabilities {
   /** Concurrent `incr` from many callers loses no update (memcached, Redis). */
   atomicIncr: boolean;
@@ -26,8 +29,11 @@ export interface Capabilities {
   timeoutGranularity: number;
   /** The longest made key the backend stores, in characters; `undefined`: no limit of its own. */
   maxKeyLength: number | undefined;
-  /** The values that round-trip: `'v8'` (Node's structured data) or `'json'` (JSON's types only). */
-  values: 'v8' | 'json';
+  /**
+   * The values that round-trip: `'v8'` (Node's structured data), `'json'` (JSON's types only) or
+   * `'pickle'` (what Python's pickle and a Django site share: no undefined, RegExp or typed arrays).
+   */
+  values: ValueDomain;
   /** Size of the value in the large-value test, in bytes. */
   largeValueBytes: number;
 }

@@ -14,7 +14,7 @@ import { registerValueTests } from './suites/values';
 import { registerVersioningTests } from './suites/versioning';
 import type { ConformanceTarget, TestApi } from './test-api';
 
-export { DEFAULT_CAPABILITIES, resolveCapabilities, type Capabilities } from './capabilities';
+export { DEFAULT_CAPABILITIES, resolveCapabilities, type Capabilities, type ValueDomain } from './capabilities';
 export type { Assertion, ConformanceTarget, HookBody, TestApi, TestBody, TestFunction } from './test-api';
 export { customKeyFunction } from './suite-context';
 export {

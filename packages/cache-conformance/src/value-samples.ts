@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import type { ValueDomain } from './capabilities';
 
 /** Values every backend must round-trip, by the value domain it declares. */
 
@@ -58,8 +59,19 @@ const V8_ONLY_SAMPLES: ValueSample[] = [
   },
 ];
 
-export function valueSamples(domain: 'v8' | 'json'): ValueSample[] {
-  return domain === 'v8' ? [...JSON_SAMPLES, ...V8_ONLY_SAMPLES] : JSON_SAMPLES;
+/**
+ * What pickle adds to JSON: the types Python has too. A BigInt in the safe range reads back as a
+ * number (Python has one int type), so the samples use large ones.
+ */
+const PICKLE_SAMPLES: ValueSample[] = [
+  ...V8_ONLY_SAMPLES.filter(({ label }) => ['negative zero', 'NaN', 'Infinity', 'an integer beyond the safe range', 'a BigInt', 'a Date', 'a Buffer', 'a Map', 'a cyclic object'].includes(label)),
+  { label: 'a Set', value: new Set([1, 'two', 10n ** 30n]), instanceOf: Set },
+  { label: 'nested structured values', value: { when: new Date(0), tags: new Set(['x']), index: new Map([[1, [10n ** 20n, Buffer.from([7])]]]) } },
+];
+
+export function valueSamples(domain: ValueDomain): ValueSample[] {
+  if (domain === 'json') return JSON_SAMPLES;
+  return [...JSON_SAMPLES, ...(domain === 'v8' ? V8_ONLY_SAMPLES : PICKLE_SAMPLES)];
 }
 
 /** Values the JSON domain cannot represent: a JSON backend must reject them, not change them. */
@@ -70,6 +82,14 @@ export const NON_JSON_VALUES: ReadonlyArray<{ label: string; value: unknown }> =
   { label: 'a Buffer', value: Buffer.from('x') },
   { label: 'a Map', value: new Map() },
   { label: 'NaN', value: Number.NaN },
+];
+
+/** Values pickle cannot represent: a pickle backend must reject them, not change them. */
+export const NON_PICKLE_VALUES: ReadonlyArray<{ label: string; value: unknown }> = [
+  { label: 'a RegExp', value: /ab+c/gi },
+  { label: 'a Float64Array', value: new Float64Array([0.5]) },
+  { label: 'a function', value: () => 1 },
+  { label: 'a class instance', value: new (class Point { x = 1; })() },
 ];
 
 /** Every byte value, and the byte sequences text protocols treat as structure. */
@@ -86,7 +106,7 @@ export function awkwardBinaryValues(): Array<{ label: string; value: Buffer }> {
  * A value of `size` bytes (letters for the JSON domain) whose content varies along its length
  * and with `seed`: compression, chunking or mixed-up replies cannot hide behind one repeated byte.
  */
-export function patternedValue(size: number, seed: number, domain: 'v8' | 'json'): Buffer | string {
+export function patternedValue(size: number, seed: number, domain: ValueDomain): Buffer | string {
   const bytes = Buffer.allocUnsafe(size);
   for (let index = 0; index < size; index++) {
     bytes[index] = domain === 'json' ? 97 + ((index * 7 + seed) % 26) : (index * 31 + (index >> 8) + seed) & 0xff;

@@ -29,6 +29,7 @@ export { DEFAULT_TIMEOUT_SECONDS, checkTimeout, nowInSeconds, secondsUntil, type
 export { DEFAULT_CULL_FREQUENCY, DEFAULT_MAX_ENTRIES, cullCount, readCullingOptions, type CullingOptions } from './culling';
 export {
   dumpPickle,
+  decodeDecimalInteger,
   isDecimalInteger,
   jsonSerializer,
   loadPickle,

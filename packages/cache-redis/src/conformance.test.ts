@@ -18,7 +18,7 @@ const api = { describe, it, expect, beforeEach, afterEach, beforeAll, afterAll }
 type Layout = (servers: RedisTestServer[]) => { location: string[]; options: RedisCacheOptions };
 
 /** Starts the servers of one layout and registers the whole suite against them. */
-function conformance(name: string, start: () => Promise<RedisTestServer[]>, layout: Layout): void {
+function conformance(name: string, start: () => Promise<RedisTestServer[]>, layout: Layout, overrides: Partial<Capabilities> = {}): void {
   describe(name, () => {
     let servers: RedisTestServer[] = [];
     beforeAll(async () => {
@@ -33,7 +33,7 @@ function conformance(name: string, start: () => Promise<RedisTestServer[]>, layo
         const { location, options } = layout(servers);
         return new RedisCache({ ...params, location, options: { ...options, ...params.options } });
       },
-      capabilities,
+      capabilities: { ...capabilities, ...overrides },
     });
   });
 }
@@ -51,6 +51,7 @@ const skipControl = await serverSkipReason('redis', { control: true });
 describe.skipIf(skip)(`RedisCache conformance${skip ? ` (skipped: ${skip})` : ''}`, () => {
   conformance('redis single server, RESP2', servers(1), ([server]) => ({ location: [server!.url], options: {} }));
   conformance('redis single server, RESP3', servers(1), ([server]) => ({ location: [server!.url], options: { protocol: 3 } }));
+  conformance('redis single server, pickle (django-redis format)', servers(1), ([server]) => ({ location: [server!.url], options: { serializer: 'pickle' } }), { values: 'pickle' });
   conformance('redis sharded ring of three', servers(3), (started) => ({ location: started.map((server) => server.url), options: { sharding: 'consistent' } }));
 });
 

@@ -22,6 +22,7 @@ import { parseInfo } from './commands';
 import { Compressor, decompress, type CompressionOptions } from './compression';
 import { RELEASE_LOCK, RedisLock, type LockOptions } from './lock';
 import { RedisReplyError } from './resp/reply-error';
+import { djangoRedisSerializer } from './django-format';
 import { defineScript } from './script';
 import { ClusterTopology, ReplicatedTopology, ShardedTopology, type KeyGroup, type Topology } from './topology';
 import { asClusterUrl, isClusterUrl, parseClusterUrl } from './url';
@@ -106,6 +107,24 @@ function createTopology(location: CacheParams['location'], options: RedisCacheOp
   return options.sharding === 'consistent' ? new ShardedTopology(locations, options) : new ReplicatedTopology(locations, options);
 }
 
+/**
+ * How values become stored bytes: with `pickle`, django-redis's format (so a Django site reads
+ * and writes the same entries); otherwise the serializer's bytes in Cachette's compression framing.
+ */
+function valueCodec(options: RedisCacheOptions): Serializer {
+  const serializer = resolveSerializer(options.serializer);
+  if (serializer.name === 'pickle') return djangoRedisSerializer(serializer, options.compress || undefined);
+  const compressor = options.compress ? new Compressor(options.compress) : undefined;
+  return {
+    name: serializer.name,
+    serialize: (value) => {
+      const bytes = serializer.serialize(value);
+      return compressor ? compressor.compress(bytes) : bytes;
+    },
+    deserialize: (bytes) => serializer.deserialize(decompress(bytes)),
+  };
+}
+
 /** A `PTTL` reply: -2 for a missing key, -1 for one without an expiry, else the milliseconds left. */
 function fromPttl(milliseconds: number): number | null | Missing {
   if (milliseconds === -2) return MISSING;
@@ -131,16 +150,14 @@ function isOutage(error: unknown): boolean {
  */
 export class RedisCache extends BaseCache {
   readonly topology: Topology;
-  private readonly serializer: Serializer;
-  private readonly compressor: Compressor | undefined;
+  private readonly codec: Serializer;
   private readonly options: RedisCacheOptions;
   private readonly outages = new OutageReporter(this, { text: 'Redis cache unavailable, ignoring (ignoreExceptions)', type: 'CacheConnectionWarning' });
 
   constructor(params: RedisCacheParams = {}) {
     super(params);
     const options = (this.options = params.options ?? {});
-    this.serializer = resolveSerializer(options.serializer);
-    this.compressor = options.compress ? new Compressor(options.compress) : undefined;
+    this.codec = valueCodec(options);
     if (options.sharding !== undefined && options.sharding !== 'consistent') {
       throw new TypeError(`Redis option sharding must be 'consistent'; got ${String(options.sharding)}`);
     }
@@ -188,12 +205,11 @@ export class RedisCache extends BaseCache {
   // ---- values ------------------------------------------------------------------------------
 
   private encode(value: unknown): Buffer {
-    const bytes = this.serializer.serialize(value);
-    return this.compressor ? this.compressor.compress(bytes) : bytes;
+    return this.codec.serialize(value);
   }
 
   private decode(bytes: Buffer): unknown {
-    return this.serializer.deserialize(decompress(bytes));
+    return this.codec.deserialize(bytes);
   }
 
   // ---- failures ----------------------------------------------------------------------------

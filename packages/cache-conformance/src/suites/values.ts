@@ -3,10 +3,10 @@ import { SerializationError } from '@cachette/cache-core';
 import { expectRejection } from '../expectations';
 import { registerTopic, type SuiteContext } from '../suite-context';
 import type { ConformanceTarget, TestApi } from '../test-api';
-import { NON_JSON_VALUES, awkwardBinaryValues, fingerprint, patternedValue, valueSamples } from '../value-samples';
+import { NON_JSON_VALUES, NON_PICKLE_VALUES, awkwardBinaryValues, fingerprint, patternedValue, valueSamples } from '../value-samples';
 
 const NEEDS_BINARY = "values: 'json' has no binary type";
-const NEEDS_V8 = "values: 'json' stores only JSON's types";
+const NEEDS_V8 = "values: 'json' and 'pickle' have no undefined (pickle writes it as None)";
 
 /** Stores `value` under `name` with set, add and setMany, and checks each reads back equal. */
 async function expectRoundTripEverywhere(suite: SuiteContext, name: string, value: unknown): Promise<void> {
@@ -137,13 +137,21 @@ export function registerValueTests(api: TestApi, target: ConformanceTarget): voi
         await expectRejection(suite, cache.set(key('json'), value), SerializationError, undefined, label);
         expect([label, await cache.hasKey(key('json'))]).toEqual([label, false]);
       }
-    }, { skip: suite.capabilities.values === 'json' ? undefined : "values: 'v8' stores all of them" });
+    }, { skip: suite.capabilities.values === 'json' ? undefined : `values: '${suite.capabilities.values}' stores all of them` });
+
+    suite.test('a pickle backend rejects values pickle cannot hold with SerializationError instead of changing them', async () => {
+      const cache = await suite.cache();
+      for (const { label, value } of NON_PICKLE_VALUES) {
+        await expectRejection(suite, cache.set(key('pickle'), value), SerializationError, undefined, label);
+        expect([label, await cache.hasKey(key('pickle'))]).toEqual([label, false]);
+      }
+    }, { skip: suite.capabilities.values === 'pickle' ? undefined : `values: '${suite.capabilities.values}' stores them or is checked above` });
 
     suite.test('undefined is stored as a value, distinct from a missing key', async () => {
       const cache = await suite.cache();
       await cache.set(key('undefined'), undefined);
       expect(await cache.hasKey(key('undefined'))).toBe(true);
       expect(await cache.get(key('undefined'), 'default')).toBe(undefined);
-    }, { skip: suite.capabilities.values === 'json' ? NEEDS_V8 : undefined });
+    }, { skip: suite.capabilities.values === 'v8' ? undefined : NEEDS_V8 });
   });
 }

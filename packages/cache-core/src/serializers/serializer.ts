@@ -25,9 +25,13 @@ export function encodeDecimalInteger(value: number): Buffer {
   return Buffer.from(String(value), 'latin1');
 }
 
-/** Reads decimal text back as a number, or a bigint beyond the safe range (after a server-side increment). */
-export function decodeDecimalInteger(data: Buffer): number | bigint | undefined {
-  if (data.length === 0 || data.length > 21) return undefined;
+/**
+ * Reads decimal text back as a number, or a bigint beyond the safe range (after a server-side
+ * increment). `maxLength`: longer text is not an integer (21 fits any 64-bit counter; Python
+ * writes integers of any size, up to its own limit of 4300 digits).
+ */
+export function decodeDecimalInteger(data: Buffer, maxLength = 21): number | bigint | undefined {
+  if (data.length === 0 || data.length > maxLength) return undefined;
   const text = data.toString('latin1');
   if (!DECIMAL_INTEGER.test(text)) return undefined;
   const number = Number(text);
