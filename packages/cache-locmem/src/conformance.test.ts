@@ -25,3 +25,11 @@ registerConformanceSuite(api, {
     new LocMemCache({ location: 'conformance-json', ...params, options: { serializer: 'json', ...params.options } }),
   capabilities: { ...capabilities, values: 'json' },
 });
+
+// Django's LocMemCache pickles every value: the same values, copied the same way.
+registerConformanceSuite(api, {
+  name: 'locmem with the pickle serializer',
+  createCache: (params: CacheParams) =>
+    new LocMemCache({ location: 'conformance-pickle', ...params, options: { serializer: 'pickle', ...params.options } }),
+  capabilities: { ...capabilities, values: 'pickle' },
+});
