@@ -1,8 +1,30 @@
 import { deflate, deflateSync, inflate, inflateSync } from 'node:zlib';
 import { promisify } from 'node:util';
 
+/** A file's expiry (epoch seconds, `null`: never) and where its compressed body starts. */
+export interface EntryHeader {
+  expiry: number | null;
+  bodyOffset: number;
+}
+
 /**
- * A cache file, format version 1:
+ * How one kind of cache file is named and how its expiry header is written. Every kind keeps the
+ * value as a zlib-compressed serialization after the header.
+ */
+export interface EntryFormat {
+  /** Ends every cache file's name: a file named otherwise is never read, culled or cleared. */
+  readonly suffix: string;
+  /** The longest header, so `touch` can read the header without the body. */
+  readonly maxHeaderLength: number;
+  /** Whether a directory entry is one of this format's cache files (temporary and lock files are not). */
+  isCacheFileName(name: string): boolean;
+  encodeHeader(expiry: number | null): Buffer;
+  /** The header at the start of `contents`, or `undefined` when they are not a file of this format. */
+  decodeHeader(contents: Buffer): EntryHeader | undefined;
+}
+
+/**
+ * Cachette's own cache file, format version 1:
  *
  * | bytes | content |
  * |---|---|
@@ -11,34 +33,35 @@ import { promisify } from 'node:util';
  * | 4–11 | expiry in epoch seconds, big-endian float64; NaN means "never expires" |
  * | 12– | the serialized value, zlib-compressed (its Adler-32 checksum catches torn or damaged bodies) |
  *
- * The expiry has a fixed place so `touch` can rewrite it with one positioned write.
+ * The header has a fixed length so `touch` can rewrite it with one positioned write.
  */
 const MAGIC = Buffer.from('CCF', 'latin1');
 const FORMAT_VERSION = 1;
-export const EXPIRY_OFFSET = 4;
+const EXPIRY_OFFSET = 4;
 export const HEADER_LENGTH = 12;
+// Only names this format writes: md5 hex + suffix. Temporary and lock files never match.
+const CACHETTE_FILE_NAME = /^[0-9a-f]{32}\.cachette$/;
 
-export function encodeExpiry(expiry: number | null): Buffer {
-  const bytes = Buffer.allocUnsafe(HEADER_LENGTH - EXPIRY_OFFSET);
-  bytes.writeDoubleBE(expiry ?? Number.NaN, 0);
-  return bytes;
-}
+export const cachetteFormat: EntryFormat = {
+  suffix: '.cachette',
+  maxHeaderLength: HEADER_LENGTH,
+  isCacheFileName: (name) => CACHETTE_FILE_NAME.test(name),
 
-export function encodeHeader(expiry: number | null): Buffer {
-  const header = Buffer.allocUnsafe(HEADER_LENGTH);
-  MAGIC.copy(header, 0);
-  header[MAGIC.length] = FORMAT_VERSION;
-  header.writeDoubleBE(expiry ?? Number.NaN, EXPIRY_OFFSET);
-  return header;
-}
+  encodeHeader(expiry) {
+    const header = Buffer.allocUnsafe(HEADER_LENGTH);
+    MAGIC.copy(header, 0);
+    header[MAGIC.length] = FORMAT_VERSION;
+    header.writeDoubleBE(expiry ?? Number.NaN, EXPIRY_OFFSET);
+    return header;
+  },
 
-/** The expiry recorded in a header (`null`: never), or `undefined` when the bytes are not a version-1 cache file. */
-export function decodeExpiry(header: Buffer): number | null | undefined {
-  if (header.length < HEADER_LENGTH || header.compare(MAGIC, 0, MAGIC.length, 0, MAGIC.length) !== 0) return undefined;
-  if (header[MAGIC.length] !== FORMAT_VERSION) return undefined;
-  const expiry = header.readDoubleBE(EXPIRY_OFFSET);
-  return Number.isNaN(expiry) ? null : expiry;
-}
+  decodeHeader(contents) {
+    if (contents.length < HEADER_LENGTH || contents.compare(MAGIC, 0, MAGIC.length, 0, MAGIC.length) !== 0) return undefined;
+    if (contents[MAGIC.length] !== FORMAT_VERSION) return undefined;
+    const expiry = contents.readDoubleBE(EXPIRY_OFFSET);
+    return { expiry: Number.isNaN(expiry) ? null : expiry, bodyOffset: HEADER_LENGTH };
+  },
+};
 
 /** Django's rule: an entry expires once its expiry is strictly in the past. */
 export function isExpired(expiry: number | null, nowSeconds: number): boolean {
@@ -54,7 +77,11 @@ export function compressBody(serialized: Buffer): Buffer | Promise<Buffer> {
   return serialized.length <= SYNC_COMPRESSION_LIMIT ? deflateSync(serialized) : deflateAsync(serialized);
 }
 
-/** Throws a zlib error when the body is truncated or damaged. */
+/**
+ * Throws a zlib error when the body is truncated or damaged. Bytes after the end of the zlib
+ * stream are ignored, as Python's `zlib.decompress` ignores them: Django's `touch` rewrites a file
+ * in place without truncating it, so a shorter rewrite leaves the old tail behind.
+ */
 export function decompressBody(body: Buffer): Buffer | Promise<Buffer> {
   return body.length <= SYNC_COMPRESSION_LIMIT / 4 ? inflateSync(body) : inflateAsync(body);
 }

@@ -7,6 +7,7 @@ import {
   cullCount,
   incrementedValue,
   nowInSeconds,
+  pickleSerializer,
   readCullingOptions,
   resolveSerializer,
   secondsUntil,
@@ -19,10 +20,14 @@ import {
 } from '@cachette/cache-core';
 import { withLockFile } from './file-lock';
 import { errorCode, ignoreMissingFile, unlinkIfSameFile } from './file-system';
-import { EXPIRY_OFFSET, HEADER_LENGTH, compressBody, decodeExpiry, decompressBody, encodeExpiry, encodeHeader, isExpired } from './entry-format';
+import { djangoFormat } from './django-format';
+import { cachetteFormat, compressBody, decompressBody, isExpired, type EntryFormat } from './entry-format';
 
 export interface FileCacheOptions extends CullingOptions {
-  /** How values become bytes: `'v8'` (default), `'json'` or your own `Serializer`. */
+  /**
+   * How values become bytes: `'v8'` (default), `'json'` or your own `Serializer`, in Cachette's
+   * own files; `'pickle'`: Django's `FileBasedCache` files, shared with a Django site.
+   */
   serializer?: SerializerOption;
 }
 
@@ -31,11 +36,8 @@ export interface FileCacheParams extends CacheParams {
   options?: FileCacheOptions;
 }
 
-const CACHE_FILE_SUFFIX = '.cachette';
 // Beside a cache file while an increment holds it; never matched as a cache file.
 const LOCK_SUFFIX = '.lock';
-// Only names this backend writes: md5 hex + suffix. Temporary and lock files never match.
-const CACHE_FILE_NAME = /^[0-9a-f]{32}\.cachette$/;
 const DIRECTORY_MODE = 0o700;
 const FILE_MODE = 0o600;
 const FILES_READ_AT_ONCE = 64;
@@ -44,6 +46,14 @@ const FILES_READ_AT_ONCE = 64;
 interface StoredEntry {
   expiry: number | null;
   serialized: Buffer;
+}
+
+/** A cache file `touch` holds open, as it found it. */
+interface OpenCacheFile {
+  handle: FileHandle;
+  inode: number;
+  size: number;
+  bodyOffset: number;
 }
 
 /** Picks `count` distinct random elements (a partial Fisher–Yates shuffle, as Python's `random.sample`). */
@@ -55,9 +65,9 @@ function randomSample<T>(items: T[], count: number): T[] {
   return items.slice(0, count);
 }
 
-async function decompressOrUndefined(contents: Buffer): Promise<Buffer | undefined> {
+async function decompressOrUndefined(body: Buffer): Promise<Buffer | undefined> {
   try {
-    return await decompressBody(contents.subarray(HEADER_LENGTH));
+    return await decompressBody(body);
   } catch {
     return undefined;
   }
@@ -77,6 +87,8 @@ function cacheDirectory(location: unknown): string {
 export class FileCache extends BaseCache {
   readonly directory: string;
   private readonly serializer: Serializer;
+  // `serializer: 'pickle'` means Django's own files, so a Django site can share the directory.
+  private readonly format: EntryFormat;
   private readonly maxEntries: number;
   private readonly cullFrequency: number;
 
@@ -84,12 +96,13 @@ export class FileCache extends BaseCache {
     super(params);
     this.directory = cacheDirectory(params.location);
     this.serializer = resolveSerializer(params.options?.serializer);
+    this.format = this.serializer === pickleSerializer ? djangoFormat : cachetteFormat;
     ({ maxEntries: this.maxEntries, cullFrequency: this.cullFrequency } = readCullingOptions(params.options));
   }
 
   /** The file holding a made key: never derived from the key's text, so no key can escape the directory. */
   filePath(key: string): string {
-    return join(this.directory, createHash('md5').update(key).digest('hex') + CACHE_FILE_SUFFIX);
+    return join(this.directory, createHash('md5').update(key).digest('hex') + this.format.suffix);
   }
 
   // ---- primitives ----------------------------------------------------------------------------
@@ -157,26 +170,47 @@ export class FileCache extends BaseCache {
   }
 
   /**
-   * Rewrites the expiry in place with one positioned write. If a `set` renames a new file over
-   * this one meanwhile, the write lands in the replaced file and the new value keeps its own expiry.
+   * Rewrites the header in place with one positioned write when the new one has the old one's
+   * length (always in Cachette's format; in Django's, unless the expiry changes between `None` and
+   * a float). If a `set` renames a new file over this one meanwhile, the write lands in the
+   * replaced file and the new value keeps its own expiry. A header of another length cannot be
+   * rewritten in place without moving the body, so the file is rewritten whole (see `rewriteHeader`).
    */
   protected async touchItem(key: string, expiry: number | null): Promise<boolean> {
     const path = this.filePath(key);
     const handle = await ignoreMissingFile(open(path, 'r+'), undefined);
     if (!handle) return false;
     try {
-      const header = Buffer.alloc(HEADER_LENGTH);
-      const { bytesRead } = await handle.read(header, 0, HEADER_LENGTH, 0);
-      const stored = decodeExpiry(header.subarray(0, bytesRead));
-      if (stored === undefined || isExpired(stored, nowInSeconds())) {
-        await unlinkIfSameFile(path, (await handle.stat()).ino);
+      const start = Buffer.alloc(this.format.maxHeaderLength);
+      const { bytesRead } = await handle.read(start, 0, start.length, 0);
+      const stored = this.format.decodeHeader(start.subarray(0, bytesRead));
+      const { ino: inode, size } = await handle.stat();
+      if (stored === undefined || isExpired(stored.expiry, nowInSeconds())) {
+        await unlinkIfSameFile(path, inode);
         return false;
       }
-      await handle.write(encodeExpiry(expiry), 0, HEADER_LENGTH - EXPIRY_OFFSET, EXPIRY_OFFSET);
+      const header = this.format.encodeHeader(expiry);
+      if (header.length === stored.bodyOffset) await handle.write(header, 0, header.length, 0);
+      else await this.rewriteHeader(path, { handle, inode, size, bodyOffset: stored.bodyOffset }, header);
       return true;
     } finally {
       await handle.close();
     }
+  }
+
+  /**
+   * Writes `header` and the file's compressed body, byte for byte, to a new file renamed over the
+   * old one if it is still there: a `set` or `incr` that replaced it since it was read keeps its
+   * value and expiry. (Between that check and the rename a concurrent write can still be lost, as
+   * with any two writers; Django's `touch` instead rewrites the file in place without truncating.)
+   */
+  private async rewriteHeader(path: string, file: OpenCacheFile, header: Buffer): Promise<void> {
+    const body = Buffer.alloc(file.size - file.bodyOffset);
+    const { bytesRead } = await file.handle.read(body, 0, body.length, file.bodyOffset);
+    const temporary = await this.writeTemporary(path, [header, body.subarray(0, bytesRead)]);
+    const current = await ignoreMissingFile(stat(path), undefined);
+    if (current?.ino === file.inode) await this.renameOrRemove(temporary, path);
+    else await ignoreMissingFile(unlink(temporary), undefined);
   }
 
   protected async deleteItem(key: string): Promise<boolean> {
@@ -230,7 +264,7 @@ export class FileCache extends BaseCache {
   // ---- files ---------------------------------------------------------------------------------
 
   private async encodeEntry(value: unknown, expiry: number | null): Promise<Buffer[]> {
-    return [encodeHeader(expiry), await compressBody(this.serializer.serialize(value))];
+    return [this.format.encodeHeader(expiry), await compressBody(this.serializer.serialize(value))];
   }
 
   /**
@@ -247,17 +281,22 @@ export class FileCache extends BaseCache {
     } finally {
       await handle.close();
     }
-    const expiry = decodeExpiry(contents);
-    const serialized = expiry === undefined || isExpired(expiry, nowInSeconds()) ? undefined : await decompressOrUndefined(contents);
+    const header = this.format.decodeHeader(contents);
+    const live = header !== undefined && !isExpired(header.expiry, nowInSeconds());
+    const serialized = live ? await decompressOrUndefined(contents.subarray(header.bodyOffset)) : undefined;
     if (serialized === undefined) {
       await unlinkIfSameFile(path, inode);
       return undefined;
     }
-    return { expiry: expiry!, serialized };
+    return { expiry: header!.expiry, serialized };
   }
 
   private async writeAtomically(path: string, contents: Buffer[]): Promise<void> {
-    const temporary = await this.writeTemporary(path, contents);
+    await this.renameOrRemove(await this.writeTemporary(path, contents), path);
+  }
+
+  /** Renames `temporary` over `path`; removes it if that fails. */
+  private async renameOrRemove(temporary: string, path: string): Promise<void> {
     try {
       await rename(temporary, path);
     } catch (error) {
@@ -290,7 +329,7 @@ export class FileCache extends BaseCache {
 
   private async listCacheFiles(): Promise<string[]> {
     const names = await ignoreMissingFile(readdir(this.directory), []);
-    return names.filter((name) => CACHE_FILE_NAME.test(name)).map((name) => join(this.directory, name));
+    return names.filter((name) => this.format.isCacheFileName(name)).map((name) => join(this.directory, name));
   }
 
   private async removeFiles(paths: readonly string[]): Promise<void> {

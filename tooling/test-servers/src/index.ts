@@ -29,6 +29,7 @@ export {
   type SampleReadResult,
   type TypedValue,
 } from './django-cache/peer.js';
+export { ONE_WAY_SAMPLES } from './django-cache/typed.js';
 export { seededRandom } from './seeded-random.js';
 export { stampedeAcrossProcesses, startHangingLockHolder, type CacheSpec, type StampedeRound } from './stampede/workers.js';
 export { CHROMIUM_ARGS, chromiumPath, chromiumSkipReason } from './browser.js';

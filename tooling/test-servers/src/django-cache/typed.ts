@@ -142,3 +142,18 @@ export function fromTyped(typed: TypedValue): PythonLike {
       throw new Error(`fromTyped: Django returned a ${typed.type}, which has no typed form: ${typed.v}`);
   }
 }
+
+/**
+ * Samples Django cannot read back exactly once a JS program rewrote them, and why: JavaScript has
+ * one array type, one set type, one date type (to the millisecond) and no decimal or float-typed
+ * whole number, so what is written back is the Python type nearest to what was read.
+ */
+export const ONE_WAY_SAMPLES: Readonly<Record<string, string>> = {
+  list: 'the float 3.0 is the number 3 in JavaScript, pickled back as the int 3',
+  tuple: 'read as an array, pickled back as a list',
+  frozenset: 'read as a Set, pickled back as a set',
+  datetime_naive: 'read as a Date taken as UTC, pickled back as an aware UTC datetime',
+  datetime_utc: 'a Date keeps milliseconds, so the microseconds 678901 come back as 678000',
+  date: 'read as a Date at UTC midnight, pickled back as a datetime',
+  decimal: 'read as a string, pickled back as a str',
+};
