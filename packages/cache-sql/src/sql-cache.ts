@@ -12,7 +12,6 @@ import {
   type CullingOptions,
   type Missing,
   type ParsedCacheUrl,
-  type Serializer,
   type SerializerOption,
   type StoreStats,
 } from '@cachette/cache-core';
@@ -21,7 +20,8 @@ import { databaseConnection, type DatabaseConnection } from './connection';
 import { EXPIRES, KEY, VALUE, checkTableName, parseExpiry, type DialectName, type QueryResult, type SqlDriver } from './dialects/dialect';
 import { CacheStatements, KEYS_PER_STATEMENT } from './statements';
 import { storedKey } from './stored-key';
-import { decodeValue, encodeValue } from './value-encoding';
+import { rowEncoding, type RowEncoding } from './value-encoding';
+import { wallClock, type WallClock } from './wall-clock';
 
 export const DEFAULT_TABLE = 'cachette_cache';
 const POSTGRES_UNIQUE_VIOLATION = '23505';
@@ -35,8 +35,18 @@ export interface SqlCacheOptions extends CullingOptions {
   client?: unknown;
   /** Which database `client` is, when it cannot be told from the object. */
   dialect?: DialectName;
-  /** How values become bytes: `'v8'` (default), `'json'` or your own `Serializer`. */
+  /**
+   * How values become bytes: `'v8'` (default), `'json'`, `'pickle'` or your own `Serializer`.
+   * `'pickle'` stores rows exactly as Django's `DatabaseCache` does, to share the table with a
+   * Django site (see the README).
+   */
   serializer?: SerializerOption;
+  /**
+   * The time zone of `expires` on SQLite and MySQL, whose column holds no zone: `'UTC'` (the
+   * default; Django with USE_TZ = True) or, for a Django site with USE_TZ = False, its TIME_ZONE
+   * (an IANA name). PostgreSQL stores instants: there it changes nothing.
+   */
+  timeZone?: string;
   /** Connections in the PostgreSQL / MySQL pool the cache opens. Default 10. */
   poolSize?: number;
   /** Seconds to wait for a connection (SQLite: for a locked database). Default 10. */
@@ -49,7 +59,7 @@ export interface SqlCacheParams extends CacheParams {
   options?: SqlCacheOptions;
 }
 
-const CACHE_OPTION_NAMES = new Set(['table', 'createTable', 'serializer', 'poolSize', 'connectTimeout', 'queryTimeout', 'maxEntries', 'cullFrequency', 'dialect']);
+const CACHE_OPTION_NAMES = new Set(['table', 'createTable', 'serializer', 'poolSize', 'connectTimeout', 'queryTimeout', 'maxEntries', 'cullFrequency', 'dialect', 'timeZone']);
 
 function positiveNumber(name: string, value: unknown, fallback: number): number {
   if (value === undefined) return fallback;
@@ -85,7 +95,8 @@ export class SqlCache extends BaseCache {
   readonly table: string;
   private readonly connection: DatabaseConnection;
   private readonly statements: CacheStatements;
-  private readonly serializer: Serializer;
+  private readonly rows: RowEncoding;
+  private readonly clock: WallClock;
   private readonly maxEntries: number;
   private readonly cullFrequency: number;
   private readonly createTable: boolean;
@@ -110,7 +121,9 @@ export class SqlCache extends BaseCache {
     const options = params.options ?? {};
     ({ table: this.table, connection: this.connection } = cacheTableOf(params));
     this.statements = new CacheStatements(this.connection.dialect, this.table);
-    this.serializer = resolveSerializer(options.serializer);
+    this.rows = rowEncoding(resolveSerializer(options.serializer));
+    const clock = wallClock(options.timeZone);
+    this.clock = this.connection.dialect.zonelessExpires ? clock : wallClock('UTC');
     ({ maxEntries: this.maxEntries, cullFrequency: this.cullFrequency } = readCullingOptions(options));
     this.createTable = options.createTable ?? true;
   }
@@ -137,7 +150,7 @@ export class SqlCache extends BaseCache {
       const expired: string[] = [];
       for (const row of rows) {
         const key = String(row[KEY]);
-        if (Number(row.live)) found.set(madeKeys.get(key) ?? key, decodeValue(row[VALUE], this.serializer));
+        if (Number(row.live)) found.set(madeKeys.get(key) ?? key, this.rows.decode(row[VALUE]));
         else expired.push(key);
       }
       if (expired.length > 0) await this.query(this.statements.deleteExpired(expired.length), [...expired, now]);
@@ -153,7 +166,9 @@ export class SqlCache extends BaseCache {
   /** One `SELECT` of a live row's expiry; the far-future expiry written for timeout `null` reads as `null`. */
   protected override async ttlItem(key: string): Promise<number | null | Missing> {
     const { rows } = await this.query(this.statements.ttl, [storedKey(key), this.timestamp(nowInSeconds())]);
-    return rows.length > 0 ? secondsUntil(parseExpiry(String(rows[0]![EXPIRES]))) : MISSING;
+    if (rows.length === 0) return MISSING;
+    const expiry = parseExpiry(String(rows[0]![EXPIRES]));
+    return secondsUntil(expiry === null ? null : this.clock.fromWall(expiry));
   }
 
   protected async setItem(key: string, value: unknown, expiry: number | null): Promise<void> {
@@ -164,7 +179,7 @@ export class SqlCache extends BaseCache {
   protected override async setManyItems(entries: ReadonlyArray<readonly [string, unknown]>, expiry: number | null): Promise<string[]> {
     const expires = this.expires(expiry);
     // Later entries win, as they would with one set after another; one statement cannot name a key twice.
-    const rows = new Map(entries.map(([key, value]) => [storedKey(key), encodeValue(value, this.serializer)]));
+    const rows = new Map(entries.map(([key, value]) => [storedKey(key), this.rows.encode(value)]));
     for (const batch of chunks([...rows])) {
       const params = batch.flatMap(([key, value]) => [key, value, expires]);
       await this.countedWrite({ rowCount: batch.length }, params, () => this.query(this.statements.upsert(batch.length), params));
@@ -173,7 +188,7 @@ export class SqlCache extends BaseCache {
   }
 
   protected async addItem(key: string, value: unknown, expiry: number | null): Promise<boolean> {
-    const row = { key: storedKey(key), value: encodeValue(value, this.serializer), expires: this.expires(expiry), now: this.timestamp(nowInSeconds()) };
+    const row = { key: storedKey(key), value: this.rows.encode(value), expires: this.expires(expiry), now: this.timestamp(nowInSeconds()) };
     const { rowCount } = await this.countedWrite('add', [row.key, row.value, row.expires, row.now], async () => {
       let result: QueryResult | undefined;
       for (const { sql, params } of this.connection.dialect.addStatements(this.table, row)) result = await this.query(sql, params);
@@ -217,8 +232,10 @@ export class SqlCache extends BaseCache {
   /**
    * One atomic UPDATE that keeps the expiry. When it matches nothing, one more read tells a
    * missing key from a value that is not an integer (or a result out of the safe range).
+   * Django's rows hold pickled integers, which SQL cannot add to: see `incrByRewrite`.
    */
   protected async incrItem(key: string, delta: number): Promise<number | Missing> {
+    if (this.rows.django) return this.incrByRewrite(key, delta);
     const stored = storedKey(key);
     for (;;) {
       const now = this.timestamp(nowInSeconds());
@@ -229,7 +246,27 @@ export class SqlCache extends BaseCache {
       const row = rows[0];
       if (!row || !Number(row.live)) return MISSING;
       // Throws NonNumericValueError; if it does not, another client stored an integer meanwhile: try again.
-      incrementedValue(key, decodeValue(row[VALUE], this.serializer), delta);
+      incrementedValue(key, this.rows.decode(row[VALUE]), delta);
+    }
+  }
+
+  /**
+   * Read, add, and write back only if the row still holds the value read (compare-and-set),
+   * else start again: no transaction is held across round trips, yet no Cachette increment is
+   * lost and none overwrites a value another client wrote after the read. (Django's own `incr`
+   * is a get and a set, so a Django increment can still overwrite a concurrent one.) The expiry
+   * is kept, as on the SQL path; Django's `incr` resets it to the default timeout.
+   */
+  private async incrByRewrite(key: string, delta: number): Promise<number | Missing> {
+    const stored = storedKey(key);
+    for (;;) {
+      const now = this.timestamp(nowInSeconds());
+      const { rows } = await this.query(this.statements.readForIncr, [now, stored]);
+      const row = rows[0];
+      if (!row || !Number(row.live)) return MISSING;
+      const next = incrementedValue(key, this.rows.decode(row[VALUE]), delta);
+      const { rowCount } = await this.query(this.statements.compareAndSet, [this.rows.encode(next), stored, row[VALUE], now]);
+      if (rowCount > 0) return next;
     }
   }
 
@@ -262,12 +299,13 @@ export class SqlCache extends BaseCache {
 
   // ---- internals -----------------------------------------------------------------------------
 
-  private timestamp(epochSeconds: number): string {
-    return this.connection.dialect.formatTimestamp(epochSeconds);
+  private timestamp(epochSeconds: number, wholeSeconds = false): string {
+    return this.connection.dialect.formatTimestamp(this.clock.toWall(epochSeconds), wholeSeconds);
   }
 
+  /** Timeout `null` is the far-future expiry (Django's `datetime.max`); Django's rows expire on a whole second. */
   private expires(expiry: number | null): string {
-    return this.timestamp(expiry ?? Number.POSITIVE_INFINITY);
+    return this.timestamp(expiry ?? Number.POSITIVE_INFINITY, this.rows.django);
   }
 
   /** Django's culling check: one COUNT(*). */

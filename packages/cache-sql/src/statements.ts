@@ -21,6 +21,8 @@ export class CacheStatements {
   readonly touch: string;
   readonly incr: string;
   readonly readForIncr: string;
+  /** Parameters: the new value, key, the value read, now. Matches nothing when the row changed or expired. */
+  readonly compareAndSet: string;
   readonly deleteAllExpired: string;
   /** Parameter: now. Every row (`entries`) and the expired ones not removed yet (`expired_entries`). */
   readonly storeStats: string;
@@ -48,6 +50,7 @@ export class CacheStatements {
     this.touch = `UPDATE ${table} SET ${expires} = ? WHERE ${key} = ? AND ${expires} > ?`;
     this.incr = dialect.incrSql(tableName);
     this.readForIncr = `SELECT ${value}, ${expires} > ? AS live FROM ${table} WHERE ${key} = ?`;
+    this.compareAndSet = `UPDATE ${table} SET ${value} = ? WHERE ${key} = ? AND ${value} = ? AND ${expires} > ?`;
     this.deleteAllExpired = `DELETE FROM ${table} WHERE ${expires} <= ?`;
     this.storeStats = `SELECT COUNT(*) AS entries, COUNT(CASE WHEN ${expires} <= ? THEN 1 END) AS expired_entries FROM ${table}`;
     this.cullBoundary = `SELECT ${key} FROM ${table} ORDER BY ${key} LIMIT 1 OFFSET ?`;

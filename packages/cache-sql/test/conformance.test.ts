@@ -11,7 +11,7 @@ import { SqlCache, type SqlCacheOptions } from '../src/index';
 const api = { describe, it, expect, beforeEach, afterEach, beforeAll, afterAll };
 
 const capabilities: Partial<Capabilities> = {
-  // incr is one UPDATE, atomic in every database.
+  // incr is one UPDATE (with pickle, a read and a compare-and-set UPDATE), atomic in every database.
   atomicIncr: true,
   // Django's database culling: expired rows, then the smallest keys, when the count exceeds the maximum.
   culling: { afterCull: 29, afterZeroCull: 18 },
@@ -42,6 +42,7 @@ describe('SQLite file database', () => {
 for (const [name, serializer] of [
   ['sqlite memory', 'v8'],
   ['sqlite memory json', 'json'],
+  ['sqlite memory pickle', 'pickle'],
 ] as const) {
   describe(`SQLite in-memory database, ${serializer} serializer`, () => {
     const database = new Database(':memory:');
@@ -69,6 +70,12 @@ for (const [kind, start] of [
       name: kind,
       createCache: (params) => sqlCache(params, server.url, { poolSize: 2 }),
       capabilities,
+    });
+    // incr takes another path with pickle (compare-and-set), on each database's SQL.
+    registerConformanceSuite(api, {
+      name: `${kind} pickle`,
+      createCache: (params) => sqlCache(params, server.url, { poolSize: 2, serializer: 'pickle', table: `${TABLE} pickle` }),
+      capabilities: { ...capabilities, values: 'pickle' },
     });
   });
 }

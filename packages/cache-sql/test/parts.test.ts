@@ -8,8 +8,10 @@ import { formatUtcTimestamp, parseExpiry, parseStoredInteger } from '../src/dial
 import { postgresDialect } from '../src/dialects/postgres';
 import { loadDriverPackage } from '../src/drivers/load-driver';
 import { storedKey } from '../src/stored-key';
-import { decodeValue, encodeValue } from '../src/value-encoding';
-import { v8Serializer } from '@cachette/cache-core';
+import { rowEncoding } from '../src/value-encoding';
+import { wallClock } from '../src/wall-clock';
+import { SqlCache } from '../src/index';
+import { SerializationError, dumpPickle, pickleSerializer, v8Serializer } from '@cachette/cache-core';
 
 const settings = { poolSize: 1, connectTimeoutSeconds: 1, queryTimeoutSeconds: 1 };
 
@@ -50,11 +52,46 @@ describe('connections', () => {
 
 describe('stored values and keys', () => {
   it('stores safe integers as int:<decimal> and everything else as base64 of the serializer bytes', () => {
-    expect(encodeValue(-42, v8Serializer)).toBe('int:-42');
-    expect(encodeValue(1.5, v8Serializer)).toBe(v8Serializer.serialize(1.5).toString('base64'));
-    expect(encodeValue('int:7', v8Serializer)).not.toMatch(/^int:/);
-    for (const value of [0, -42, 2 ** 53 - 1, 'int:7', { nested: [1, 'two'] }, null]) expect(decodeValue(encodeValue(value, v8Serializer), v8Serializer)).toEqual(value);
+    const { encode, decode, django } = rowEncoding(v8Serializer);
+    expect(django).toBe(false);
+    expect(encode(-42)).toBe('int:-42');
+    expect(encode(1.5)).toBe(v8Serializer.serialize(1.5).toString('base64'));
+    expect(encode('int:7')).not.toMatch(/^int:/);
+    for (const value of [0, -42, 2 ** 53 - 1, 'int:7', { nested: [1, 'two'] }, null]) expect(decode(encode(value))).toEqual(value);
     expect(parseStoredInteger('int:9007199254740993')).toBe(undefined);
+  });
+
+  it("with the pickle serializer, stores every value, integers too, as base64 of its pickle, as Django does", () => {
+    const { encode, decode, django } = rowEncoding(pickleSerializer);
+    expect(django).toBe(true);
+    expect(encode(42)).toBe(dumpPickle(42).toString('base64'));
+    for (const value of [0, -42, 2n ** 100n, 'int:7', { nested: [1, 'two'] }, null]) expect(decode(encode(value))).toEqual(value);
+    expect(() => decode('int:42')).toThrow(SerializationError);
+  });
+
+  it("writes expiries as Django does with the pickle serializer: truncated to the second, datetime.max for never", () => {
+    expect(formatUtcTimestamp(1_700_000_000.999, true)).toBe('2023-11-14 22:13:20');
+    expect(formatUtcTimestamp(1_700_000_000.999)).toBe('2023-11-14 22:13:20.999000');
+    expect(formatUtcTimestamp(Number.POSITIVE_INFINITY, true)).toBe('9999-12-31 23:59:59');
+    expect(formatUtcTimestamp(Number.POSITIVE_INFINITY)).toBe('9999-12-31 23:59:59.000000');
+    expect(parseExpiry('2023-11-14 22:13:20')).toBe(1_700_000_000);
+    // datetime.max written by Django in a session west of UTC (USE_TZ = False on PostgreSQL).
+    expect(parseExpiry('10000-01-01 05:59:59.000000')).toBe(null);
+  });
+
+  it("reads and writes expiries on Django's local clock (USE_TZ = False), across daylight saving time", () => {
+    const chicago = wallClock('America/Chicago');
+    const winter = Date.UTC(2024, 0, 15, 12) / 1000;
+    expect(chicago.toWall(winter)).toBe(winter - 6 * 3600);
+    expect(chicago.fromWall(winter - 6 * 3600)).toBe(winter);
+    // 2024-03-10 08:00 UTC is 03:00 CDT, the first wall-clock reading after the clocks went forward.
+    const afterSpringForward = Date.UTC(2024, 2, 10, 8) / 1000;
+    expect(chicago.toWall(afterSpringForward)).toBe(Date.UTC(2024, 2, 10, 3) / 1000);
+    expect(chicago.fromWall(Date.UTC(2024, 2, 10, 3) / 1000)).toBe(afterSpringForward);
+    expect(chicago.toWall(Number.POSITIVE_INFINITY)).toBe(Number.POSITIVE_INFINITY);
+    expect(wallClock('UTC').toWall(winter)).toBe(winter);
+    expect(() => wallClock('Mars/Olympus_Mons')).toThrow(/Cache option timeZone must be an IANA time zone name/);
+    expect(() => new SqlCache({ location: 'sqlite://:memory:', options: { timeZone: 'nowhere' } })).toThrow(TypeError);
   });
 
   it('keeps keys that fit the column and stores longer ones, or ones with NUL, by digest', () => {

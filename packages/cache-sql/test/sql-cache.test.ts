@@ -339,11 +339,11 @@ describe('SqlCache: configuration and failures', () => {
 
   it('reads cache options from a URL query and leaves the others to the database', () => {
     const params = SqlCache.paramsFromUrl(
-      { url: '', scheme: 'postgres', body: 'user:pw@db.example:5432/app', query: new URLSearchParams('table=my_cache&max_entries=50&sslmode=require') },
-      { location: 'ignored', options: { table: 'my_cache', maxEntries: 50, sslmode: 'require' } },
+      { url: '', scheme: 'postgres', body: 'user:pw@db.example:5432/app', query: new URLSearchParams('table=my_cache&max_entries=50&sslmode=require&serializer=pickle&time_zone=Europe%2FParis') },
+      { location: 'ignored', options: { table: 'my_cache', maxEntries: 50, sslmode: 'require', serializer: 'pickle', timeZone: 'Europe/Paris' } },
     );
     expect(params.location).toBe('postgres://user:pw@db.example:5432/app?sslmode=require');
-    expect(params.options).toEqual({ table: 'my_cache', maxEntries: 50 });
+    expect(params.options).toEqual({ table: 'my_cache', maxEntries: 50, serializer: 'pickle', timeZone: 'Europe/Paris' });
   });
 
   it('rejects table names it could not quote safely, and locations that are not database URLs', () => {

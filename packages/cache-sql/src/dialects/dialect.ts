@@ -41,8 +41,16 @@ export interface Dialect {
   readonly driverPackage: string;
   quoteName(name: string): string;
   toDriverSql(sql: string): string;
-  /** An expiry as the bound parameter the `expires` column compares with. */
-  formatTimestamp(epochSeconds: number): string;
+  /**
+   * The `expires` column holds a wall-clock reading with no zone (SQLite text, MySQL DATETIME),
+   * not an instant (PostgreSQL's timestamptz): the cache's `timeZone` option applies.
+   */
+  readonly zonelessExpires: boolean;
+  /**
+   * An expiry as the bound parameter the `expires` column compares with; `wholeSeconds` truncates
+   * it and leaves out the fraction, as Django writes `expires`.
+   */
+  formatTimestamp(epochSeconds: number, wholeSeconds?: boolean): string;
   /**
    * SQL giving the `expires` column (quoted, as passed) as UTC text `YYYY-MM-DD HH:MM:SS[.ffffff]`,
    * so reading an expiry never depends on how the driver or the session converts dates.
@@ -92,15 +100,21 @@ export function checkTableName(table: unknown): string {
   return table;
 }
 
-const NEVER = '9999-12-31 23:59:59.000000';
+const NEVER = '9999-12-31 23:59:59';
 const LATEST_DATE_MS = Date.UTC(9999, 11, 31, 23, 59, 59);
 const EARLIEST_DATE_MS = Date.UTC(1970, 0, 1);
 
-/** UTC as `YYYY-MM-DD HH:MM:SS.ffffff`, which all three databases read and which sorts as text. */
-export function formatUtcTimestamp(epochSeconds: number): string {
-  const milliseconds = Math.min(Math.max(Math.round(epochSeconds * 1000), EARLIEST_DATE_MS), LATEST_DATE_MS);
-  if (milliseconds === LATEST_DATE_MS) return NEVER;
-  return `${new Date(milliseconds).toISOString().replace('T', ' ').slice(0, 23)}000`;
+/**
+ * UTC as `YYYY-MM-DD HH:MM:SS.ffffff`, which all three databases read and which sorts as text;
+ * with `wholeSeconds`, truncated to `YYYY-MM-DD HH:MM:SS`, Python's `str()` of Django's
+ * `datetime.utcfromtimestamp(expiry).replace(microsecond=0)` (and of `datetime.max` for "never").
+ */
+export function formatUtcTimestamp(epochSeconds: number, wholeSeconds = false): string {
+  const unclamped = wholeSeconds ? Math.floor(epochSeconds) * 1000 : Math.round(epochSeconds * 1000);
+  const milliseconds = Math.min(Math.max(unclamped, EARLIEST_DATE_MS), LATEST_DATE_MS);
+  if (milliseconds === LATEST_DATE_MS) return wholeSeconds ? NEVER : `${NEVER}.000000`;
+  const text = new Date(milliseconds).toISOString().replace('T', ' ');
+  return wholeSeconds ? text.slice(0, 19) : `${text.slice(0, 23)}000`;
 }
 
 /** The timestamp that means "never expires": Django's `datetime.max`, to the second. */
@@ -111,6 +125,9 @@ export const NEVER_EPOCH_SECONDS = LATEST_DATE_MS / 1000;
  * for the far-future expiry that stands for "never" (ours, or Django's `datetime.max`).
  */
 export function parseExpiry(text: string): number | null {
+  // Django with USE_TZ = False on PostgreSQL writes `datetime.max` in the session's zone: west of
+  // UTC, that is in year 10000.
+  if (/^\d{5}/.test(text)) return null;
   const epochSeconds = Date.parse(`${text.slice(0, 10)}T${text.slice(11, 23)}Z`) / 1000;
   return epochSeconds >= NEVER_EPOCH_SECONDS ? null : epochSeconds;
 }

@@ -15,7 +15,8 @@ export const mysqlDialect: Dialect = {
   driverPackage: 'mysql2',
   quoteName,
   toDriverSql: (sql) => sql,
-  // DATETIME(6) holds no zone: Cachette writes and compares UTC.
+  // DATETIME(6) holds no zone: Cachette writes and compares UTC (or the cache's timeZone).
+  zonelessExpires: true,
   formatTimestamp: formatUtcTimestamp,
   expiresAsText: (column) => `DATE_FORMAT(${column}, '%Y-%m-%d %H:%i:%s.%f')`,
   createTableSql(table, { ifNotExists }) {

@@ -35,7 +35,8 @@ export const postgresDialect: Dialect = {
   quoteName,
   toDriverSql: numberPlaceholders,
   // An explicit UTC offset: the server's and the session's time zones never matter.
-  formatTimestamp: (epochSeconds) => `${formatUtcTimestamp(epochSeconds)}+00`,
+  zonelessExpires: false,
+  formatTimestamp: (epochSeconds, wholeSeconds) => `${formatUtcTimestamp(epochSeconds, wholeSeconds)}+00`,
   expiresAsText: (column) => `to_char(${column} AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS.US')`,
   createTableSql(table, { ifNotExists }) {
     const ifAbsent = ifNotExists ? 'IF NOT EXISTS ' : '';

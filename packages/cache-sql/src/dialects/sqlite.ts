@@ -34,6 +34,7 @@ export const sqliteDialect: Dialect = {
   driverPackage: 'better-sqlite3',
   quoteName,
   toDriverSql: (sql) => sql,
+  zonelessExpires: true,
   formatTimestamp: formatUtcTimestamp,
   // The column holds the text that was bound (SQLite has no date type), as Django's rows do.
   expiresAsText: (column) => column,
