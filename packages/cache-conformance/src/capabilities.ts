@@ -8,6 +8,11 @@ export type ValueDomain = 'v8' | 'json' | 'pickle';
 export interface Capabilities {
   /** Concurrent `incr` from many callers loses no update (memcached, Redis). */
   atomicIncr: boolean;
+  /**
+   * `'signed'`: counters go below zero. `'stopAtZero'`: `decr` stops at 0, as memcached's own
+   * counters (and Django's memcached backends) do.
+   */
+  counters: 'signed' | 'stopAtZero';
   /** `clear()` removes every key in the store, other prefixes' keys included (Django's rule). */
   clearIsGlobal: boolean;
   /**
@@ -40,6 +45,7 @@ export interface Capabilities {
 
 export const DEFAULT_CAPABILITIES: Readonly<Capabilities> = Object.freeze({
   atomicIncr: false,
+  counters: 'signed',
   clearIsGlobal: true,
   culling: false,
   touchRevivesExpired: false,

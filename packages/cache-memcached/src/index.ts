@@ -2,3 +2,4 @@ export { MemcachedCache, DEFAULT_LOCATION, type MemcachedCacheOptions, type Memc
 export { MemcachedClient, type MemcachedClientOptions, type MemcachedItem, type StoreOptions } from './client';
 export { KetamaRing, ketamaHash, type KetamaMember } from './ketama';
 export { ValueFlags } from './value-flags';
+export { PythonFlags, type DjangoClient } from './django-flags';

@@ -19,11 +19,21 @@ import {
 } from '@cachette/cache-core';
 import { MemcachedClient, type MemcachedClientOptions, type MemcachedItem } from './client';
 import { MAX_KEY_BYTES } from './keys';
-import { ValueCodec, signedCounterValue } from './value-flags';
+import { createItemCodec, type DjangoClient } from './django-flags';
+import type { ItemCodec } from './value-flags';
 
 export interface MemcachedCacheOptions extends MemcachedClientOptions {
-  /** How values other than Buffers and safe integers become bytes: `'v8'` (default), `'json'` or your own. */
+  /**
+   * How values other than Buffers and safe integers become bytes: `'v8'` (default), `'json'` or
+   * your own. `'pickle'` stores every value as Django's memcached backend does (see `djangoClient`).
+   */
   serializer?: SerializerOption;
+  /**
+   * With `serializer: 'pickle'`, the Python client of the Django backend sharing the cache, whose
+   * flags Cachette writes: `'pymemcache'` (`PyMemcacheCache`, the default), `'pylibmc'`
+   * (`PyLibMCCache`) or `'python-memcached'` (`MemcachedCache`, 1.59 or later).
+   */
+  djangoClient?: DjangoClient;
   /**
    * When a server is down or slow: `get` returns the default, `getMany` finds nothing, writes
    * return `false` (and `setMany` the keys it could not store) instead of rejecting. One warning
@@ -52,14 +62,14 @@ function isOutage(error: unknown): boolean {
  */
 export class MemcachedCache extends BaseCache {
   readonly client: MemcachedClient;
-  private readonly codec: ValueCodec;
+  private readonly codec: ItemCodec;
   private readonly ignoreExceptions: boolean;
   private readonly outages = new OutageReporter(this, { text: 'Memcached is unavailable, ignored as ignoreExceptions asks', type: 'CacheOutageWarning' });
 
   constructor(params: MemcachedCacheParams = {}) {
     super(params);
-    const { serializer, ignoreExceptions = false, ...clientOptions } = params.options ?? {};
-    this.codec = new ValueCodec(resolveSerializer(serializer));
+    const { serializer, djangoClient, ignoreExceptions = false, ...clientOptions } = params.options ?? {};
+    this.codec = createItemCodec(resolveSerializer(serializer), djangoClient);
     if (typeof ignoreExceptions !== 'boolean') {
       throw new InvalidCacheBackendError(`Memcached option ignoreExceptions must be true or false; got ${String(ignoreExceptions)}`);
     }
@@ -145,17 +155,19 @@ export class MemcachedCache extends BaseCache {
   }
 
   /**
-   * Always memcached's `incr`, by the delta's 64-bit two's complement: the counter wraps at 2^64,
-   * so this is signed addition, atomic and keeping the expiry (memcached's `decr` would stop at 0).
-   * A result outside the safe integer range is undone with the opposite increment, also atomic,
-   * so concurrent increments by others are kept.
+   * memcached's own counters, atomic and keeping the expiry. With Cachette's serializers, always
+   * `incr` by the delta's 64-bit two's complement: the counter wraps at 2^64, so this is signed
+   * addition (memcached's `decr` would stop at 0). With `'pickle'`, Django's `incr`/`decr`, so
+   * both sides count alike (see `DjangoValueCodec`). A result outside the safe integer range is
+   * undone with the opposite command, also atomic, so concurrent increments by others are kept.
    */
   protected async incrItem(key: string, delta: number): Promise<number | Missing> {
-    const result = await this.guard(this.client.incr(key, BigInt.asUintN(64, BigInt(delta))), undefined);
+    const { apply, undo } = this.codec.counterSteps(delta);
+    const result = await this.guard(this.client[apply[0]](key, apply[1]), undefined);
     if (result === undefined) return MISSING;
-    const value = signedCounterValue(result);
+    const value = this.codec.counterValue(result);
     if (typeof value === 'number') return value;
-    await this.client.incr(key, BigInt.asUintN(64, BigInt(-delta)));
+    await this.client[undo[0]](key, undo[1]);
     throw new NonNumericValueError(key, 'the result is outside the safe integer range');
   }
 

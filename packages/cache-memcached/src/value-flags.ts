@@ -54,16 +54,37 @@ function readInteger(data: Buffer): unknown {
   return signedCounterValue(BigInt(text));
 }
 
+/** Cachette's own serializer flags, readable whatever serializer is configured (so switching one loses nothing). */
+export const SERIALIZER_READERS: ReadonlyMap<number, (data: Buffer) => unknown> = new Map([
+  [ValueFlags.v8, (data: Buffer) => v8Serializer.deserialize(data)],
+  [ValueFlags.json, (data: Buffer) => jsonSerializer.deserialize(data)],
+]);
+
 const READERS = new Map<number, (data: Buffer) => unknown>([
   [ValueFlags.bytes, (data) => data],
   [ValueFlags.integer, readInteger],
   [ValueFlags.text, (data) => data.toString('utf8')],
-  [ValueFlags.v8, (data) => v8Serializer.deserialize(data)],
-  [ValueFlags.json, (data) => jsonSerializer.deserialize(data)],
+  ...SERIALIZER_READERS,
 ]);
 
+/** An increment as memcached commands: the one that applies it, and the one that takes it back. */
+export interface CounterSteps {
+  apply: readonly ['incr' | 'decr', bigint];
+  undo: readonly ['incr' | 'decr', bigint];
+}
+
+/** How a cache's values become memcached items and back, and how its counters are stored. */
+export interface ItemCodec {
+  encode(value: unknown): StoreItem;
+  decode(item: MemcachedItem): unknown;
+  /** The commands that add `delta` (a safe integer) to a counter. */
+  counterSteps(delta: number): CounterSteps;
+  /** What a counter's 64-bit result means: a number when safe, otherwise a bigint. */
+  counterValue(result: bigint): number | bigint;
+}
+
 /** Turns cache values into memcached items and back, recording in the flags how the bytes were made. */
-export class ValueCodec {
+export class ValueCodec implements ItemCodec {
   private readonly serializerFlag: number;
   private readonly buffersAsBytes: boolean;
 
@@ -83,5 +104,14 @@ export class ValueCodec {
     if (read) return read(item.value);
     if (item.flags === ValueFlags.custom || this.serializerFlag === ValueFlags.custom) return this.serializer.deserialize(item.value);
     throw new SerializationError(`Stored value has memcached flags ${item.flags}, which no Cachette serializer writes`);
+  }
+
+  /** Always `incr`, by the delta's 64-bit two's complement: wrapping unsigned addition is signed addition. */
+  counterSteps(delta: number): CounterSteps {
+    return { apply: ['incr', BigInt.asUintN(64, BigInt(delta))], undo: ['incr', BigInt.asUintN(64, BigInt(-delta))] };
+  }
+
+  counterValue(result: bigint): number | bigint {
+    return signedCounterValue(result);
   }
 }

@@ -20,10 +20,12 @@ const targets = [
   ...(['text', 'binary'] as const).flatMap((protocol) => [1, 3].map((serverCount) => ({ protocol, serverCount, serializer: 'v8' as const }))),
   // The JSON serializer once, for its own flag and the JSON-only value rules.
   { protocol: 'text' as const, serverCount: 1, serializer: 'json' as const },
+  // Django's flags (pymemcache's), on both protocols.
+  ...(['text', 'binary'] as const).map((protocol) => ({ protocol, serverCount: 1, serializer: 'pickle' as const })),
 ];
 
 for (const { protocol, serverCount, serializer } of targets) {
-  const name = `memcached ${protocol}, ${serverCount} server${serverCount > 1 ? 's' : ''}${serializer === 'json' ? ', json serializer' : ''}`;
+  const name = `memcached ${protocol}, ${serverCount} server${serverCount > 1 ? 's' : ''}${serializer === 'v8' ? '' : `, ${serializer} serializer`}`;
   describe.skipIf(skip)(`${name}${skip ? ` (skipped: ${skip})` : ''}`, () => {
     const servers: TestServer[] = [];
     beforeAll(async () => {
@@ -38,7 +40,8 @@ for (const { protocol, serverCount, serializer } of targets) {
         createCache: (params) =>
           new MemcachedCache({ ...params, location: servers.map((server) => server.url), options: { ...params.options, protocol, serializer, operationTimeout: 5 } }),
         // Only the text protocol can read an expiry (meta get); the binary one rejects ttl.
-        capabilities: { ...capabilities, values: serializer, ttl: protocol === 'text' },
+        // With pickle, counters are Django's: decr stops at 0, so Python can still increment them.
+        capabilities: { ...capabilities, values: serializer, ttl: protocol === 'text', counters: serializer === 'pickle' ? 'stopAtZero' : 'signed' },
       },
     );
   });

@@ -127,7 +127,7 @@ export function registerVersioningTests(api: TestApi, target: ConformanceTarget)
           counter.label,
           counter.effective === 1 ? [2, 2, undefined] : [1, 3, undefined],
         ]);
-        expect(await counter.cache.decr(name, 5, counter.version)).toBe(before - 4);
+        expect(await counter.cache.decr(name, 5, counter.version)).toBe(suite.capabilities.counters === 'signed' ? before - 4 : 0);
       }
     });
 
