@@ -10,6 +10,8 @@ export interface CacheBackendClass {
   new (params: CacheParams): BaseCache;
   /** Refines the parameters read from a URL (location, options). */
   paramsFromUrl?(parsed: ParsedCacheUrl, common: CacheParams): CacheParams;
+  /** The backend accepts `options.tracking` (a `ChangeTracking`): its store announces changed keys. */
+  readonly supportsChangeTracking?: boolean;
 }
 
 /**

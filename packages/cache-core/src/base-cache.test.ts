@@ -209,3 +209,27 @@ describe('error classes', () => {
     expect(foreign.name).toBe('InvalidCacheKey');
   });
 });
+
+describe('primitivesOf', () => {
+  // A cache that stores through another one, as TieredCache does.
+  class Wrapper extends MapCache {
+    inner(cache: MapCache) {
+      return MapCache.primitivesOf(cache);
+    }
+  }
+
+  it("reaches another cache's primitives on made keys, with that cache's timeout conversion", async () => {
+    const inner = new MapCache({ keyPrefix: 'ignored' });
+    const primitives = new Wrapper().inner(inner);
+    const expiry = primitives.backendTimeout(10)!;
+    expect(expiry).toBeGreaterThan(nowInSeconds() + 9);
+    await primitives.set('made:1:a', 'value', expiry);
+    expect(inner.entries.get('made:1:a')?.value).toBe('value');
+    expect(await primitives.get('made:1:a')).toBe('value');
+    expect(await primitives.add('made:1:a', 'other', expiry)).toBe(false);
+    expect(await primitives.incr('made:1:missing', 1)).toBe(MISSING);
+    expect(await primitives.getMany(['made:1:a', 'made:1:b'])).toEqual(new Map([['made:1:a', 'value']]));
+    expect(await primitives.delete('made:1:a')).toBe(true);
+    expect(await primitives.has('made:1:a')).toBe(false);
+  });
+});

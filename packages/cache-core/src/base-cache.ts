@@ -86,6 +86,28 @@ function checkDelta(delta: unknown): number {
 }
 
 /**
+ * Another cache's primitives, for a cache built over caches (`TieredCache`): keys are made and
+ * validated by the caller, timeouts converted with `backendTimeout` first.
+ */
+export interface CachePrimitives {
+  /** The cache's own conversion of a timeout in seconds (`null`: never) for its primitives. */
+  backendTimeout(seconds: number | null): number | null;
+  get(key: string): Awaitable<unknown>;
+  set(key: string, value: unknown, timeout: number | null): Awaitable<void>;
+  add(key: string, value: unknown, timeout: number | null): Awaitable<boolean>;
+  touch(key: string, timeout: number | null): Awaitable<boolean>;
+  delete(key: string): Awaitable<boolean>;
+  incr(key: string, delta: number): Awaitable<number | Missing>;
+  has(key: string): Promise<boolean>;
+  ttl(key: string): Awaitable<number | null | Missing>;
+  getMany(keys: readonly string[]): Promise<Map<string, unknown>>;
+  setMany(entries: ReadonlyArray<readonly [string, unknown]>, timeout: number | null): Promise<string[]>;
+  deleteMany(keys: readonly string[]): Promise<void>;
+  acquireLock(key: string, token: string, ttl: number): Awaitable<boolean>;
+  releaseLock(key: string, token: string): Promise<void>;
+}
+
+/**
  * The cache contract, with Django's semantics and one async API.
  *
  * Public methods take the caller's keys, make and validate them, convert timeouts once, and call
@@ -255,6 +277,28 @@ export abstract class BaseCache {
    */
   storeStats(): Promise<StoreStats> {
     return Promise.reject(new NotSupportedError(`${this.constructor.name} reports nothing about its store`));
+  }
+
+  // ---- composition --------------------------------------------------------------------------
+
+  /** The primitives of `cache`, for a subclass that stores through other caches. */
+  protected static primitivesOf(cache: BaseCache): CachePrimitives {
+    return {
+      backendTimeout: (seconds) => cache.getBackendTimeout(seconds),
+      get: (key) => cache.getItem(key),
+      set: (key, value, timeout) => cache.setItem(key, value, timeout),
+      add: (key, value, timeout) => cache.addItem(key, value, timeout),
+      touch: (key, timeout) => cache.touchItem(key, timeout),
+      delete: (key) => cache.deleteItem(key),
+      incr: (key, delta) => cache.incrItem(key, delta),
+      has: (key) => cache.hasItem(key),
+      ttl: (key) => cache.ttlItem(key),
+      getMany: (keys) => cache.getManyItems(keys),
+      setMany: (entries, timeout) => cache.setManyItems(entries, timeout),
+      deleteMany: (keys) => cache.deleteManyItems(keys),
+      acquireLock: (key, token, ttl) => cache.acquireLockItem(key, token, ttl),
+      releaseLock: (key, token) => cache.releaseLockItem(key, token),
+    };
   }
 
   // ---- the public API ----------------------------------------------------------------------

@@ -1,6 +1,8 @@
-export { BaseCache, MISSING, incrementedValue, type Awaitable, type CacheParams, type Missing } from './base-cache';
+export { BaseCache, MISSING, incrementedValue, type Awaitable, type CacheParams, type CachePrimitives, type Missing } from './base-cache';
+export type { ChangeTracking } from './change-tracking';
 export { serverStoreStats, type StoreStats } from './store-stats';
 export { DummyCache } from './dummy-cache';
+export { MadeKeyMemo, type RememberedKey } from './made-key-memo';
 export {
   CacheConnectionError,
   CacheError,
@@ -49,7 +51,9 @@ export {
   closeCaches,
   configureCaches,
   createCache,
+  resolveCacheSetting,
   type CacheConfig,
+  type ResolvedCacheSetting,
   type CacheSetting,
   type RegistryOptions,
 } from './registry';

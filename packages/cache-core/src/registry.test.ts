@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { DummyCache } from './dummy-cache';
 import { InvalidCacheBackendError } from './errors';
-import { cache, caches, closeCaches, configureCaches, createCache } from './registry';
+import { cache, caches, closeCaches, configureCaches, createCache, resolveCacheSetting } from './registry';
 import { commonParamsFromUrl, parseCacheUrl, registerCacheScheme } from './urls';
 
 class ClosingCache extends DummyCache {
@@ -130,5 +130,14 @@ describe('cache URLs', () => {
       body: 'h1:11211,h2:11211',
     });
     expect(parseCacheUrl('sqlite://:memory:').body).toBe(':memory:');
+  });
+});
+
+describe('resolveCacheSetting', () => {
+  it('gives the backend class and its parameters, a URL read by the backend, without constructing it', () => {
+    const resolved = resolveCacheSetting('dummy://?timeout=60&key_prefix=site');
+    expect(resolved.backend).toBe(DummyCache);
+    expect(resolved.params).toMatchObject({ timeout: 60, keyPrefix: 'site' });
+    expect(resolveCacheSetting({ backend: DummyCache, location: 'x', options: { a: 1 } })).toEqual({ backend: DummyCache, params: { location: 'x', options: { a: 1 } } });
   });
 });

@@ -45,19 +45,33 @@ function splitSetting(setting: CacheSetting): SplitSetting {
   return { backend, params };
 }
 
-function instantiate(backendClass: CacheBackendClass, { params, url }: SplitSetting): BaseCache {
-  return new backendClass(url && backendClass.paramsFromUrl ? backendClass.paramsFromUrl(url, params) : params);
+/** A backend class and the parameters to construct it with (a URL already read by the backend). */
+export interface ResolvedCacheSetting {
+  backend: CacheBackendClass;
+  params: CacheParams;
 }
 
-function createCacheSync(setting: CacheSetting, options: RegistryOptions = {}): BaseCache {
+function resolved(backend: CacheBackendClass, { params, url }: SplitSetting): ResolvedCacheSetting {
+  return { backend, params: url && backend.paramsFromUrl ? backend.paramsFromUrl(url, params) : params };
+}
+
+/**
+ * A setting's backend class and parameters, without constructing it: for a cache that builds
+ * other caches and adds parameters of its own first (`TieredCache` passes `options.tracking`).
+ */
+export function resolveCacheSetting(setting: CacheSetting, options: RegistryOptions = {}): ResolvedCacheSetting {
   const split = splitSetting(setting);
-  return instantiate(loadBackend(split.backend, options.resolveFrom), split);
+  return resolved(loadBackend(split.backend, options.resolveFrom), split);
+}
+
+function construct({ backend, params }: ResolvedCacheSetting): BaseCache {
+  return new backend(params);
 }
 
 /** Creates a cache from a configuration object or a URL, outside the registry. */
 export async function createCache(setting: CacheSetting, options: RegistryOptions = {}): Promise<BaseCache> {
   const split = splitSetting(setting);
-  return instantiate(await importBackend(split.backend, options.resolveFrom), split);
+  return construct(resolved(await importBackend(split.backend, options.resolveFrom), split));
 }
 
 /** Django's `caches`: one lazily created instance per alias. */
@@ -79,7 +93,7 @@ export class CacheHandler {
     if (existing) return existing;
     const setting = this.settings[alias];
     if (setting === undefined) throw new InvalidCacheBackendError(`The connection '${alias}' doesn't exist.`);
-    const created = createCacheSync(setting, this.options);
+    const created = construct(resolveCacheSetting(setting, this.options));
     created.alias = alias;
     this.instances.set(alias, created);
     return created;

@@ -1,9 +1,9 @@
 import {
   BaseCache,
   MISSING,
+  MadeKeyMemo,
   cullCount,
   incrementedValue,
-  memcacheKeyWarnings,
   nowInSeconds,
   readCullingOptions,
   resolveSerializer,
@@ -13,12 +13,12 @@ import {
   type CacheParams,
   type CullingOptions,
   type Missing,
+  type RememberedKey,
   type Serializer,
   type SerializerOption,
   type StoreStats,
 } from '@cachette/cache-core';
 import { NEVER, storeFor, type LruStore } from './lru';
-import { MadeKeyMemo, type RememberedKey } from './made-keys';
 import { NOT_PLAIN, copyPlainTree, copyTree, isImmutable } from './plain-copy';
 
 export interface LocMemOptions extends CullingOptions {
@@ -84,11 +84,8 @@ export class LocMemCache extends BaseCache {
    * a key that draws a warning is validated on every use, and warns again after a reset.
    */
   override makeAndValidateKey(key: string, version?: number): string {
-    const remembered = this.rememberedKey(key, version);
-    if (remembered !== undefined) return remembered.made;
-    const made = super.makeAndValidateKey(key, version);
-    if (this.isDefaultVersion(version) && memcacheKeyWarnings(made).length === 0) this.madeKeys.remember(key, made);
-    return made;
+    const remembered = this.madeKeys.lookup(key, version, this.version);
+    return remembered !== undefined ? remembered.made : this.madeKeys.offer(key, version, this.version, super.makeAndValidateKey(key, version));
   }
 
   /** The hot path: a key used before finds its slot without building or hashing a string. */
@@ -221,18 +218,9 @@ export class LocMemCache extends BaseCache {
 
   // ---- helpers ---------------------------------------------------------------------------------
 
-  /** The remembered made key of `key` in the default version, if it was made before. */
-  private rememberedKey(key: string, version: number | undefined): RememberedKey | undefined {
-    return this.isDefaultVersion(version) ? this.madeKeys.get(key) : undefined;
-  }
-
-  private isDefaultVersion(version: number | undefined): boolean {
-    return version === undefined || version === this.version;
-  }
-
   /** The slot holding the caller's key (live or expired), or `undefined`. */
   private slotOfKey(key: string, version: number | undefined): number | undefined {
-    const remembered = this.rememberedKey(key, version);
+    const remembered = this.madeKeys.lookup(key, version, this.version);
     if (remembered === undefined) return this.store.slotOf(this.makeAndValidateKey(key, version));
     return this.slotOfRemembered(remembered);
   }

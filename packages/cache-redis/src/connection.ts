@@ -51,6 +51,10 @@ export interface ConnectionOptions {
   keepAlive?: number;
   /** RESP3 push messages (pub/sub, client-side caching invalidations). */
   onPush?: (message: RespValue[]) => void;
+  /** More commands for the handshake of every session (`CLIENT TRACKING ON`), after the others. */
+  setupCommands?: ReadonlyArray<readonly RespArgument[]>;
+  /** A ready session ended (the socket closed or was closed): what it set up on the server is gone. */
+  onSessionEnd?: () => void;
 }
 
 export type ConnectionState = 'idle' | 'connecting' | 'ready' | 'waiting' | 'closing' | 'closed';
@@ -95,6 +99,7 @@ function handshakeCommands(options: ConnectionOptions): RespArgument[][] {
   }
   if (options.db) commands.push(['SELECT', options.db]);
   if (options.readOnly) commands.push(['READONLY']);
+  for (const command of options.setupCommands ?? []) commands.push([...command]);
   return commands;
 }
 
@@ -118,6 +123,8 @@ export class RedisConnection {
   private flushScheduled = false;
   private offline: QueuedCommand[] = [];
   private everReady = false;
+  /** Between a finished handshake and the end of that socket. */
+  private sessionOpen = false;
   private attempts = 0;
   private lastError: Error | undefined;
   /** Why the connection gave up reconnecting, told to every later command. */
@@ -209,6 +216,7 @@ export class RedisConnection {
 
   /** Closes at once; outstanding commands fail with `CacheConnectionError`. */
   destroy(): void {
+    this.endSession();
     this.currentState = 'closed';
     clearTimeout(this.reconnectTimer);
     this.socket?.destroy();
@@ -417,6 +425,7 @@ export class RedisConnection {
 
   private onReady(): void {
     this.currentState = 'ready';
+    this.sessionOpen = true;
     this.everReady = true;
     this.attempts = 0;
     this.lastError = undefined;
@@ -426,6 +435,7 @@ export class RedisConnection {
 
   private onClose(): void {
     this.socket = undefined;
+    this.endSession();
     const error = new CacheConnectionError(
       `Connection to Redis server ${this.address} lost${this.lastError ? `: ${this.lastError.message}` : ''}`,
       { cause: this.lastError },
@@ -453,6 +463,12 @@ export class RedisConnection {
     const delay = Math.min(reconnect.maxDelay ?? 2000, (reconnect.initialDelay ?? 50) * 2 ** (this.attempts - 1));
     this.reconnectTimer = setTimeout(() => this.openSocket(), delay * (0.5 + Math.random() / 2));
     this.reconnectTimer.unref();
+  }
+
+  private endSession(): void {
+    if (!this.sessionOpen) return;
+    this.sessionOpen = false;
+    this.options.onSessionEnd?.();
   }
 
   private failInFlight(error: Error): void {

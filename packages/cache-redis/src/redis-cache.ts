@@ -9,6 +9,7 @@ import {
   resolveSerializer,
   serverStoreStats,
   type CacheParams,
+  type ChangeTracking,
   type Missing,
   type ParsedCacheUrl,
   type Serializer,
@@ -24,6 +25,7 @@ import { RELEASE_LOCK, RedisLock, type LockOptions } from './lock';
 import { RedisReplyError } from './resp/reply-error';
 import { djangoRedisSerializer } from './django-format';
 import { defineScript } from './script';
+import { trackingConnectionOptions } from './tracking';
 import { ClusterTopology, ReplicatedTopology, ShardedTopology, type KeyGroup, type Topology } from './topology';
 import { asClusterUrl, isClusterUrl, parseClusterUrl } from './url';
 
@@ -51,6 +53,11 @@ export interface RedisCacheOptions extends Omit<RedisClientOptions, 'url' | 'hos
   scanCount?: number;
   /** Turns a stored key back into the caller's key in `iterKeys`; needed only with a custom `keyFunction`. */
   reverseKeyFunction?: (madeKey: string) => string;
+  /**
+   * Server-assisted invalidation (`CLIENT TRACKING`, Redis 6+, RESP3): told which keys other
+   * clients changed, for a copy kept in the process (what `TieredCache` passes).
+   */
+  tracking?: ChangeTracking;
 }
 
 export interface RedisCacheParams extends CacheParams {
@@ -165,8 +172,11 @@ export class RedisCache extends BaseCache {
       // WAIT counts the writes of the connection it is sent on: it must follow them on one connection.
       throw new TypeError('Redis options waitReplicas and poolSize > 1 cannot be combined: WAIT only covers writes made on its own connection');
     }
-    this.topology = createTopology(params.location, options);
+    this.topology = createTopology(params.location, options.tracking ? trackingConnectionOptions(options.tracking, options) : options);
   }
+
+  /** Announces changed keys through `options.tracking` (client-side caching). */
+  static readonly supportsChangeTracking = true;
 
   /** The whole cache URL is the location: `rediss://user:pass@host/2`, `unix:///run/redis.sock?db=1`. */
   static paramsFromUrl(parsed: ParsedCacheUrl, common: CacheParams): CacheParams {

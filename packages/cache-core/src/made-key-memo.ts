@@ -1,3 +1,5 @@
+import { memcacheKeyWarnings } from './keys';
+
 /** A caller's key, made once, and the store slot it was last found in. */
 export interface RememberedKey {
   readonly made: string;
@@ -18,6 +20,20 @@ export class MadeKeyMemo {
 
   get(key: string): RememberedKey | undefined {
     return this.remembered.get(key);
+  }
+
+  /** The remembered entry of `key`, when `version` is the cache's default one (the only one remembered). */
+  lookup(key: string, version: number | undefined, defaultVersion: number): RememberedKey | undefined {
+    return version === undefined || version === defaultVersion ? this.remembered.get(key) : undefined;
+  }
+
+  /**
+   * Remembers `made` for `key` when it is of the default version and drew no key warning, so a
+   * key that warns is validated on every use (and warns again after a reset). Returns `made`.
+   */
+  offer(key: string, version: number | undefined, defaultVersion: number, made: string): string {
+    if ((version === undefined || version === defaultVersion) && memcacheKeyWarnings(made).length === 0) this.remember(key, made);
+    return made;
   }
 
   remember(key: string, made: string): RememberedKey {

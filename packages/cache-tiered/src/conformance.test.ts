@@ -1,0 +1,47 @@
+import { registerConformanceSuite, type Capabilities } from '@cachette/cache-conformance';
+import type { CacheParams } from '@cachette/cache-core';
+import { RedisCache } from '@cachette/cache-redis';
+import { redisClusterSkipReason, serverSkipReason, startRedis, startRedisCluster, type RedisClusterTestServer, type TestServer } from '@cachette/test-servers';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { TieredCache, type TieredCacheOptions } from './index';
+
+const api = { describe, it, expect, beforeEach, afterEach, beforeAll, afterAll };
+
+// The shared tier's capabilities: counters, clear and expiry are Redis's.
+const capabilities: Partial<Capabilities> = { atomicIncr: true, clearIsGlobal: true, culling: false, timeoutGranularity: 1, values: 'v8' };
+
+/** The suite on TieredCaches over Redis at `location()`, each with its own local tier. */
+function conformance(name: string, location: () => string | string[], options: Partial<TieredCacheOptions> = {}, sharedOptions: object = {}): void {
+  describe(name, () => {
+    registerConformanceSuite(api, {
+      name,
+      createCache: (params: CacheParams) =>
+        new TieredCache({ ...params, options: { shared: { backend: RedisCache, location: location(), options: sharedOptions }, local: params.options, ...options } }),
+      capabilities,
+    });
+  });
+}
+
+const skip = await serverSkipReason('redis');
+
+describe.skipIf(skip)(`TieredCache conformance over Redis${skip ? ` (skipped: ${skip})` : ''}`, () => {
+  const servers: TestServer[] = [];
+  beforeAll(async () => {
+    servers.push(...(await Promise.all([startRedis(), startRedis(), startRedis()])));
+  });
+  afterAll(() => Promise.all(servers.map((server) => server.stop())));
+  conformance('tiered over one Redis, key tracking', () => servers[0]!.url);
+  conformance('tiered over one Redis, broadcast', () => servers[0]!.url, { invalidation: 'broadcast' });
+  conformance('tiered over a sharded ring of two', () => [servers[1]!.url, servers[2]!.url], {}, { sharding: 'consistent' });
+});
+
+const skipCluster = await redisClusterSkipReason();
+
+describe.skipIf(skipCluster)(`TieredCache conformance over Redis Cluster${skipCluster ? ` (skipped: ${skipCluster})` : ''}`, () => {
+  let cluster: RedisClusterTestServer;
+  beforeAll(async () => {
+    cluster = await startRedisCluster({ primaries: 3, replicasPerPrimary: 0 });
+  });
+  afterAll(() => cluster?.stop());
+  conformance('tiered over Redis Cluster', () => cluster.url);
+});

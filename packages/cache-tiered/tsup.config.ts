@@ -1,0 +1,3 @@
+import { cachetteTsupConfig } from '@cachette/tooling-config/tsup';
+
+export default cachetteTsupConfig();

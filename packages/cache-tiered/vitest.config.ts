@@ -1,0 +1,3 @@
+import { cachetteVitestConfig } from '@cachette/tooling-config/vitest';
+
+export default cachetteVitestConfig();
