@@ -4,17 +4,20 @@ import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { commonParamsFromUrl, parseCacheUrl, type CacheParams } from '@cachette/cache-core';
 import { createCacheTable } from './create-cache-table';
-import { SqlCache, type SqlCacheParams } from './sql-cache';
+import { SqlCache, cacheTableOf, type SqlCacheParams } from './sql-cache';
 
 export const USAGE = `Usage:
   cachette createcachetable --url <database-url> [--table <name>] [--dry-run]
-  cachette createcachetable --config <file> [--table <name>] [--dry-run]
+  cachette createcachetable --config <file> [--table <name>] [--database <name>] [--dry-run]
 
 Creates the cache tables that are missing, with their index; existing tables are left alone.
   --url       a sqlite://, postgres:// or mysql:// URL (cache options may ride in its query: ?table=t)
   --config    a JSON file or a JS module exporting cache settings by alias (or { caches: … }):
               URLs, or objects whose backend is '@cachette/cache-sql' or whose location is a database URL
   --table     the table to create (default cachette_cache); with --config, only that table
+  --database  only that database of each cache ('default' is its location; others are named by
+              options.databases or options.replicas); without it, every database whose router
+              allows the table (allowMigrate), saying which it skipped
   --dry-run   print the SQL instead of running it`;
 
 export interface CommandOutput {
@@ -76,6 +79,14 @@ async function settingsToCreate(values: { url?: string; config?: string; table?:
   return selected;
 }
 
+/** The caches that have the `--database` asked for (all of them without it). */
+function withDatabase(selected: SqlCacheParams[], database: string | undefined): SqlCacheParams[] {
+  if (database === undefined) return selected;
+  const having = selected.filter((params) => cacheTableOf(params).routes.names.includes(database));
+  if (having.length === 0) throw new UsageError(`No SQL cache selected has a database '${database}'.`);
+  return having;
+}
+
 /**
  * `cachette createcachetable …`, given the arguments after the command name; returns the exit
  * code. `@cachette/cli` runs it; its output goes through `output` so callers can capture it.
@@ -85,15 +96,22 @@ export async function createCacheTableCommand(argv: readonly string[], output: C
     const { positionals, values } = parseArgs({
       args: [...argv],
       allowPositionals: true,
-      options: { url: { type: 'string' }, config: { type: 'string' }, table: { type: 'string' }, 'dry-run': { type: 'boolean' }, help: { type: 'boolean', short: 'h' } },
+      options: {
+        url: { type: 'string' },
+        config: { type: 'string' },
+        table: { type: 'string' },
+        database: { type: 'string' },
+        'dry-run': { type: 'boolean' },
+        help: { type: 'boolean', short: 'h' },
+      },
     });
     if (values.help) {
       output.out(USAGE);
       return 0;
     }
     if (positionals.length > 0) throw new UsageError(`Unexpected argument: ${positionals.join(' ')}`);
-    for (const params of await settingsToCreate(values, cwd)) {
-      await createCacheTable(params, { dryRun: values['dry-run'], log: output.out });
+    for (const params of withDatabase(await settingsToCreate(values, cwd), values.database)) {
+      await createCacheTable(params, { dryRun: values['dry-run'], database: values.database, log: output.out });
     }
     return 0;
   } catch (error) {

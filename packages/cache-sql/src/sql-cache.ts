@@ -14,10 +14,12 @@ import {
   type ParsedCacheUrl,
   type SerializerOption,
   type StoreStats,
+  publishSwallowedError,
 } from '@cachette/cache-core';
 import { isConnectionFailure } from './connection-errors';
-import { databaseConnection, type DatabaseConnection } from './connection';
+import type { DatabaseConnection } from './connection';
 import { EXPIRES, KEY, VALUE, checkTableName, parseExpiry, type DialectName, type QueryResult, type SqlDriver } from './dialects/dialect';
+import { DatabaseRoutes, type SqlReadOperation, type SqlRouter, type SqlWriteOperation } from './routing';
 import { CacheStatements, KEYS_PER_STATEMENT } from './statements';
 import { storedKey } from './stored-key';
 import { rowEncoding, type RowEncoding } from './value-encoding';
@@ -53,6 +55,19 @@ export interface SqlCacheOptions extends CullingOptions {
   connectTimeout?: number;
   /** Seconds a PostgreSQL / MySQL query may take before it fails. Default 30. */
   queryTimeout?: number;
+  /**
+   * Read replicas of the primary (`location` / `client`): URLs or clients. `get`, `getMany`,
+   * `hasKey`, `ttl` and `storeStats` go to one of them per call, in turn; writes to the primary;
+   * the table is created on the primary only. A replica whose read fails is left out for
+   * `replicaCooldown` seconds and its reads go to the primary.
+   */
+  replicas?: readonly unknown[];
+  /** More databases by name, for `router`: URLs or clients of the primary's kind. The primary is `'default'`. */
+  databases?: Readonly<Record<string, unknown>>;
+  /** Django's database router for the cache table: `dbForRead(operation)`, `dbForWrite(operation)`, `allowMigrate(database)`. */
+  router?: SqlRouter;
+  /** Seconds a database whose read failed is left out of reads. Default 5; `0` tries it on every read. */
+  replicaCooldown?: number;
 }
 
 export interface SqlCacheParams extends CacheParams {
@@ -61,24 +76,30 @@ export interface SqlCacheParams extends CacheParams {
 
 const CACHE_OPTION_NAMES = new Set(['table', 'createTable', 'serializer', 'poolSize', 'connectTimeout', 'queryTimeout', 'maxEntries', 'cullFrequency', 'dialect', 'timeZone']);
 
-function positiveNumber(name: string, value: unknown, fallback: number): number {
+function positiveNumber(name: string, value: unknown, fallback: number, allowZero = false): number {
   if (value === undefined) return fallback;
-  if (typeof value !== 'number' || !(value > 0)) throw new TypeError(`Cache option ${name} must be a positive number; got ${String(value)}`);
+  if (typeof value !== 'number' || !(value > 0 || (allowZero && value === 0))) {
+    throw new TypeError(`Cache option ${name} must be a ${allowZero ? 'number of 0 or more' : 'positive number'}; got ${String(value)}`);
+  }
   return value;
 }
 
-/** The table and database a cache's parameters name, checked, without connecting. */
-export function cacheTableOf(params: SqlCacheParams): { table: string; connection: DatabaseConnection } {
+/** The table and databases a cache's parameters name, checked, without connecting. */
+export function cacheTableOf(params: SqlCacheParams): { table: string; routes: DatabaseRoutes } {
   const options = params.options ?? {};
-  const connection = databaseConnection({
+  const routes = new DatabaseRoutes({
     location: params.location,
     client: options.client,
     dialect: options.dialect,
+    databases: options.databases,
+    replicas: options.replicas,
+    router: options.router,
+    replicaCooldownSeconds: positiveNumber('replicaCooldown', options.replicaCooldown, 5, true),
     poolSize: positiveNumber('poolSize', options.poolSize, 10),
     connectTimeoutSeconds: positiveNumber('connectTimeout', options.connectTimeout, 10),
     queryTimeoutSeconds: positiveNumber('queryTimeout', options.queryTimeout, 30),
   });
-  return { table: checkTableName(options.table ?? DEFAULT_TABLE), connection };
+  return { table: checkTableName(options.table ?? DEFAULT_TABLE), routes };
 }
 
 function chunks<T>(items: readonly T[]): T[][] {
@@ -93,14 +114,15 @@ function chunks<T>(items: readonly T[]): T[][] {
  */
 export class SqlCache extends BaseCache {
   readonly table: string;
-  private readonly connection: DatabaseConnection;
+  private readonly routes: DatabaseRoutes;
   private readonly statements: CacheStatements;
   private readonly rows: RowEncoding;
   private readonly clock: WallClock;
   private readonly maxEntries: number;
   private readonly cullFrequency: number;
   private readonly createTable: boolean;
-  private driver: Promise<SqlDriver> | undefined;
+  /** Each database's driver, opened on its first query. */
+  private readonly drivers = new Map<string, Promise<SqlDriver>>();
 
   /** A database URL carries the cache's options in its query; the rest of the query stays with the URL. */
   static paramsFromUrl(parsed: ParsedCacheUrl, common: CacheParams): SqlCacheParams {
@@ -119,79 +141,87 @@ export class SqlCache extends BaseCache {
   constructor(params: SqlCacheParams = {}) {
     super(params);
     const options = params.options ?? {};
-    ({ table: this.table, connection: this.connection } = cacheTableOf(params));
-    this.statements = new CacheStatements(this.connection.dialect, this.table);
+    ({ table: this.table, routes: this.routes } = cacheTableOf(params));
+    this.statements = new CacheStatements(this.routes.dialect, this.table);
     this.rows = rowEncoding(resolveSerializer(options.serializer));
     const clock = wallClock(options.timeZone);
-    this.clock = this.connection.dialect.zonelessExpires ? clock : wallClock('UTC');
+    this.clock = this.routes.dialect.zonelessExpires ? clock : wallClock('UTC');
     ({ maxEntries: this.maxEntries, cullFrequency: this.cullFrequency } = readCullingOptions(options));
     this.createTable = options.createTable ?? true;
   }
 
   /** `sqlite`, `postgres` or `mysql`. */
   get dialect(): DialectName {
-    return this.connection.dialect.name;
+    return this.routes.dialect.name;
   }
 
   // ---- primitives ----------------------------------------------------------------------------
 
   protected async getItem(key: string): Promise<unknown> {
-    const found = await this.getManyItems([key]);
+    const found = await this.selectLive([key], 'get');
     return found.has(key) ? found.get(key) : MISSING;
   }
 
-  /** One SELECT per 500 keys; a second statement only when some rows had expired, to remove them. */
-  protected override async getManyItems(keys: readonly string[]): Promise<Map<string, unknown>> {
+  protected override getManyItems(keys: readonly string[]): Promise<Map<string, unknown>> {
+    return this.selectLive(keys, 'getMany');
+  }
+
+  /** One SELECT per 500 keys; a second statement only when some rows had expired, to remove them (on the write database). */
+  private async selectLive(keys: readonly string[], operation: 'get' | 'getMany'): Promise<Map<string, unknown>> {
     const found = new Map<string, unknown>();
     for (const batch of chunks(keys)) {
       const now = this.timestamp(nowInSeconds());
       const madeKeys = new Map(batch.map((key) => [storedKey(key), key]));
-      const { rows } = await this.query(this.statements.selectMany(madeKeys.size), [now, ...madeKeys.keys()]);
+      const { rows } = await this.read(operation, this.statements.selectMany(madeKeys.size), [now, ...madeKeys.keys()]);
       const expired: string[] = [];
       for (const row of rows) {
         const key = String(row[KEY]);
         if (Number(row.live)) found.set(madeKeys.get(key) ?? key, this.rows.decode(row[VALUE]));
         else expired.push(key);
       }
-      if (expired.length > 0) await this.query(this.statements.deleteExpired(expired.length), [...expired, now]);
+      if (expired.length > 0) await this.write(operation, this.statements.deleteExpired(expired.length), [...expired, now]);
     }
     return found;
   }
 
   protected override async hasItem(key: string): Promise<boolean> {
-    const { rows } = await this.query(this.statements.has, [storedKey(key), this.timestamp(nowInSeconds())]);
+    const { rows } = await this.read('hasKey', this.statements.has, [storedKey(key), this.timestamp(nowInSeconds())]);
     return rows.length > 0;
   }
 
   /** One `SELECT` of a live row's expiry; the far-future expiry written for timeout `null` reads as `null`. */
   protected override async ttlItem(key: string): Promise<number | null | Missing> {
-    const { rows } = await this.query(this.statements.ttl, [storedKey(key), this.timestamp(nowInSeconds())]);
+    const { rows } = await this.read('ttl', this.statements.ttl, [storedKey(key), this.timestamp(nowInSeconds())]);
     if (rows.length === 0) return MISSING;
     const expiry = parseExpiry(String(rows[0]![EXPIRES]));
     return secondsUntil(expiry === null ? null : this.clock.fromWall(expiry));
   }
 
   protected async setItem(key: string, value: unknown, expiry: number | null): Promise<void> {
-    await this.setManyItems([[key, value]], expiry);
+    await this.upsert([[key, value]], expiry, 'set');
+  }
+
+  protected override setManyItems(entries: ReadonlyArray<readonly [string, unknown]>, expiry: number | null): Promise<string[]> {
+    return this.upsert(entries, expiry, 'setMany');
   }
 
   /** One multi-row upsert per 500 entries, after Django's culling check (in the same statement on PostgreSQL). */
-  protected override async setManyItems(entries: ReadonlyArray<readonly [string, unknown]>, expiry: number | null): Promise<string[]> {
+  private async upsert(entries: ReadonlyArray<readonly [string, unknown]>, expiry: number | null, operation: 'set' | 'setMany'): Promise<string[]> {
     const expires = this.expires(expiry);
     // Later entries win, as they would with one set after another; one statement cannot name a key twice.
     const rows = new Map(entries.map(([key, value]) => [storedKey(key), this.rows.encode(value)]));
     for (const batch of chunks([...rows])) {
       const params = batch.flatMap(([key, value]) => [key, value, expires]);
-      await this.countedWrite({ rowCount: batch.length }, params, () => this.query(this.statements.upsert(batch.length), params));
+      await this.countedWrite(operation, { rowCount: batch.length }, params, () => this.write(operation, this.statements.upsert(batch.length), params));
     }
     return [];
   }
 
   protected async addItem(key: string, value: unknown, expiry: number | null): Promise<boolean> {
     const row = { key: storedKey(key), value: this.rows.encode(value), expires: this.expires(expiry), now: this.timestamp(nowInSeconds()) };
-    const { rowCount } = await this.countedWrite('add', [row.key, row.value, row.expires, row.now], async () => {
+    const { rowCount } = await this.countedWrite('add', 'add', [row.key, row.value, row.expires, row.now], async () => {
       let result: QueryResult | undefined;
-      for (const { sql, params } of this.connection.dialect.addStatements(this.table, row)) result = await this.query(sql, params);
+      for (const { sql, params } of this.routes.dialect.addStatements(this.table, row)) result = await this.write('add', sql, params);
       return result!;
     });
     return rowCount > 0;
@@ -201,32 +231,37 @@ export class SqlCache extends BaseCache {
    * A write preceded by Django's culling check. Where the dialect can, both are one statement
    * that writes only when no cull is due; otherwise, or when one is, cull and then `write`.
    */
-  private async countedWrite(kind: { rowCount: number } | 'add', params: unknown[], write: () => Promise<QueryResult>): Promise<QueryResult> {
-    const countedSql = this.connection.dialect.countedWriteSql?.(this.table, kind);
+  private async countedWrite(
+    operation: SqlWriteOperation,
+    kind: { rowCount: number } | 'add',
+    params: unknown[],
+    write: () => Promise<QueryResult>,
+  ): Promise<QueryResult> {
+    const countedSql = this.routes.dialect.countedWriteSql?.(this.table, kind);
     if (countedSql === undefined) {
-      await this.cullIfFull();
+      await this.cullIfFull(operation);
       return write();
     }
-    const { rows } = await this.query(countedSql, [this.maxEntries, ...params]);
+    const { rows } = await this.write(operation, countedSql, [this.maxEntries, ...params]);
     const count = Number(rows[0]?.count ?? 0);
     if (count <= this.maxEntries) return { rows: [], rowCount: Number(rows[0]?.written ?? 0) };
-    await this.cull(count);
+    await this.cull(operation, count);
     return write();
   }
 
   /** Only a live row is touched: unlike Django's database backend, an expired key stays expired. */
   protected async touchItem(key: string, expiry: number | null): Promise<boolean> {
-    const { rowCount } = await this.query(this.statements.touch, [this.expires(expiry), storedKey(key), this.timestamp(nowInSeconds())]);
+    const { rowCount } = await this.write('touch', this.statements.touch, [this.expires(expiry), storedKey(key), this.timestamp(nowInSeconds())]);
     return rowCount > 0;
   }
 
   protected async deleteItem(key: string): Promise<boolean> {
-    const { rowCount } = await this.query(this.statements.deleteMany(1), [storedKey(key)]);
+    const { rowCount } = await this.write('delete', this.statements.deleteMany(1), [storedKey(key)]);
     return rowCount > 0;
   }
 
   protected override async deleteManyItems(keys: readonly string[]): Promise<void> {
-    for (const batch of chunks(keys.map(storedKey))) await this.query(this.statements.deleteMany(batch.length), batch);
+    for (const batch of chunks(keys.map(storedKey))) await this.write('deleteMany', this.statements.deleteMany(batch.length), batch);
   }
 
   /**
@@ -239,10 +274,10 @@ export class SqlCache extends BaseCache {
     const stored = storedKey(key);
     for (;;) {
       const now = this.timestamp(nowInSeconds());
-      const result = await this.query(this.statements.incr, [delta, stored, now, delta, Number.MIN_SAFE_INTEGER, Number.MAX_SAFE_INTEGER]);
-      const incremented = this.connection.dialect.incrementResult(result);
+      const result = await this.write('incr', this.statements.incr, [delta, stored, now, delta, Number.MIN_SAFE_INTEGER, Number.MAX_SAFE_INTEGER]);
+      const incremented = this.routes.dialect.incrementResult(result);
       if (incremented !== undefined) return incremented;
-      const { rows } = await this.query(this.statements.readForIncr, [now, stored]);
+      const { rows } = await this.write('incr', this.statements.readForIncr, [now, stored]);
       const row = rows[0];
       if (!row || !Number(row.live)) return MISSING;
       // Throws NonNumericValueError; if it does not, another client stored an integer meanwhile: try again.
@@ -261,17 +296,17 @@ export class SqlCache extends BaseCache {
     const stored = storedKey(key);
     for (;;) {
       const now = this.timestamp(nowInSeconds());
-      const { rows } = await this.query(this.statements.readForIncr, [now, stored]);
+      const { rows } = await this.write('incr', this.statements.readForIncr, [now, stored]);
       const row = rows[0];
       if (!row || !Number(row.live)) return MISSING;
       const next = incrementedValue(key, this.rows.decode(row[VALUE]), delta);
-      const { rowCount } = await this.query(this.statements.compareAndSet, [this.rows.encode(next), stored, row[VALUE], now]);
+      const { rowCount } = await this.write('incr', this.statements.compareAndSet, [this.rows.encode(next), stored, row[VALUE], now]);
       if (rowCount > 0) return next;
     }
   }
 
   async clear(): Promise<void> {
-    await this.query(this.statements.clear);
+    await this.write('clear', this.statements.clear);
   }
 
   /**
@@ -280,7 +315,7 @@ export class SqlCache extends BaseCache {
    * cache's `maxEntries`, the table and the dialect.
    */
   override async storeStats(): Promise<StoreStats> {
-    const { rows } = await this.query(this.statements.storeStats, [this.timestamp(nowInSeconds())]);
+    const { rows } = await this.read('storeStats', this.statements.storeStats, [this.timestamp(nowInSeconds())]);
     return {
       entries: Number(rows[0]?.entries ?? 0),
       expired_entries: Number(rows[0]?.expired_entries ?? 0),
@@ -290,17 +325,17 @@ export class SqlCache extends BaseCache {
     };
   }
 
-  /** Closes the pool the cache opened; an application's own `client` is left open. */
+  /** Closes the pools the cache opened; an application's own clients are left open. */
   override async close(): Promise<void> {
-    const driver = this.driver;
-    this.driver = undefined;
-    if (driver) await (await driver.catch(() => undefined))?.close();
+    const drivers = [...this.drivers.values()];
+    this.drivers.clear();
+    await Promise.all(drivers.map(async (driver) => (await driver.catch(() => undefined))?.close()));
   }
 
   // ---- internals -----------------------------------------------------------------------------
 
   private timestamp(epochSeconds: number, wholeSeconds = false): string {
-    return this.connection.dialect.formatTimestamp(this.clock.toWall(epochSeconds), wholeSeconds);
+    return this.routes.dialect.formatTimestamp(this.clock.toWall(epochSeconds), wholeSeconds);
   }
 
   /** Timeout `null` is the far-future expiry (Django's `datetime.max`); Django's rows expire on a whole second. */
@@ -309,49 +344,74 @@ export class SqlCache extends BaseCache {
   }
 
   /** Django's culling check: one COUNT(*). */
-  private async cullIfFull(): Promise<void> {
-    const { rows } = await this.query(this.statements.count);
+  private async cullIfFull(operation: SqlWriteOperation): Promise<void> {
+    const { rows } = await this.write(operation, this.statements.count);
     const count = Number(rows[0]?.count ?? 0);
-    if (count > this.maxEntries) await this.cull(count);
+    if (count > this.maxEntries) await this.cull(operation, count);
   }
 
   /**
    * Django's database culling, with Django's counts: past `maxEntries` rows, remove the expired
    * ones, then the lexicographically smallest keys until `1/cullFrequency` of the rest are gone.
    */
-  private async cull(count: number): Promise<void> {
+  private async cull(operation: SqlWriteOperation, count: number): Promise<void> {
     if (this.cullFrequency === 0) return this.clear();
-    const { rowCount: expired } = await this.query(this.statements.deleteAllExpired, [this.timestamp(nowInSeconds())]);
+    const { rowCount: expired } = await this.write(operation, this.statements.deleteAllExpired, [this.timestamp(nowInSeconds())]);
     const remaining = count - expired;
     if (remaining <= this.maxEntries) return;
-    const boundary = await this.query(this.statements.cullBoundary, [Math.floor(remaining / this.cullFrequency)]);
-    if (boundary.rows.length > 0) await this.query(this.statements.deleteBelow, [boundary.rows[0]![KEY]]);
+    const boundary = await this.write(operation, this.statements.cullBoundary, [Math.floor(remaining / this.cullFrequency)]);
+    if (boundary.rows.length > 0) await this.write(operation, this.statements.deleteBelow, [boundary.rows[0]![KEY]]);
   }
 
-  private query(sql: string, params?: readonly unknown[]): Promise<QueryResult> {
-    return this.ready().then((driver) => driver.query(sql, params).catch((error: unknown) => this.rethrow(error)));
+  private write(operation: SqlWriteOperation, sql: string, params?: readonly unknown[]): Promise<QueryResult> {
+    return this.queryOn(this.routes.forWrite(operation), sql, params);
   }
 
-  /** Opens the driver and, unless told not to, creates the table; retried on the next call after a failure. */
-  private ready(): Promise<SqlDriver> {
-    this.driver ??= this.openDriver().catch((error: unknown) => {
-      this.driver = undefined;
-      return this.rethrow(error);
+  /**
+   * A read on the router's database; when that is not the write database and the read fails
+   * there, the write database answers it, and the failure is published on
+   * `cachette:swallowed-error` (reason `replicaFallback`).
+   */
+  private read(operation: SqlReadOperation, sql: string, params?: readonly unknown[]): Promise<QueryResult> {
+    const database = this.routes.forRead(operation);
+    const primary = this.routes.forWrite(operation);
+    if (database === primary) return this.queryOn(database, sql, params);
+    return this.queryOn(database, sql, params).catch((error: unknown) => {
+      this.routes.readFailed(database);
+      publishSwallowedError(this, 'replicaFallback', error);
+      return this.queryOn(primary, sql, params);
     });
-    return this.driver;
   }
 
-  private async openDriver(): Promise<SqlDriver> {
+  private queryOn(database: string, sql: string, params?: readonly unknown[]): Promise<QueryResult> {
+    return this.ready(database).then((driver) => driver.query(sql, params).catch((error: unknown) => this.rethrow(database, error)));
+  }
+
+  /** Opens a database's driver and, unless told not to, creates the table there; retried on the next call after a failure. */
+  private ready(database: string): Promise<SqlDriver> {
+    let driver = this.drivers.get(database);
+    if (driver === undefined) {
+      driver = this.openDriver(database).catch((error: unknown) => {
+        this.drivers.delete(database);
+        return this.rethrow(database, error);
+      });
+      this.drivers.set(database, driver);
+    }
+    return driver;
+  }
+
+  private async openDriver(database: string): Promise<SqlDriver> {
+    const connection = this.routes.connection(database);
     let driver: SqlDriver;
     try {
-      driver = this.connection.open();
+      driver = connection.open();
     } catch (error) {
       // A missing driver package is a configuration error; any other failure to open is a connection failure.
-      throw error instanceof CacheError ? error : this.connectionError(error);
+      throw error instanceof CacheError ? error : this.connectionError(database, error);
     }
-    if (this.createTable) {
+    if (this.createTable && this.routes.allowMigrate(database)) {
       try {
-        await createMissingTable(driver, this.connection, this.table);
+        await createMissingTable(driver, connection, this.table);
       } catch (error) {
         await driver.close().catch(() => {});
         throw error;
@@ -360,13 +420,14 @@ export class SqlCache extends BaseCache {
     return driver;
   }
 
-  private rethrow(error: unknown): never {
-    throw error instanceof CacheError || !isConnectionFailure(error) ? error : this.connectionError(error);
+  private rethrow(database: string, error: unknown): never {
+    throw error instanceof CacheError || !isConnectionFailure(error) ? error : this.connectionError(database, error);
   }
 
-  private connectionError(error: unknown): CacheConnectionError {
+  private connectionError(database: string, error: unknown): CacheConnectionError {
+    const where = this.routes.routed ? `database '${database}', ` : '';
     return new CacheConnectionError(
-      `Cannot reach the ${this.connection.dialect.title} database of cache table '${this.table}' (${this.connection.description}): ${(error as Error).message}`,
+      `Cannot reach the ${this.routes.dialect.title} database of cache table '${this.table}' (${where}${this.routes.connection(database).description}): ${(error as Error).message}`,
       { cause: error },
     );
   }

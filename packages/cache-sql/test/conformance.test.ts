@@ -5,7 +5,7 @@ import Database from 'better-sqlite3';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { registerConformanceSuite, type Capabilities } from '@cachette/cache-conformance';
 import type { CacheParams } from '@cachette/cache-core';
-import { serverSkipReason, startMariaDb, startPostgres, type TestServer } from '@cachette/test-servers';
+import { postgresReplicationSkipReason, serverSkipReason, startMariaDb, startPostgres, startPostgresReplication, type PostgresReplication, type TestServer } from '@cachette/test-servers';
 import { SqlCache, type SqlCacheOptions } from '../src/index';
 
 const api = { describe, it, expect, beforeEach, afterEach, beforeAll, afterAll };
@@ -79,3 +79,19 @@ for (const [kind, start] of [
     });
   });
 }
+
+// Reads on a streaming replica, writes on the primary. Replication is synchronous (remote_apply),
+// so a read right after a write sees it, as the suite expects of one database.
+const replicaSkip = await postgresReplicationSkipReason();
+describe.skipIf(replicaSkip)(`postgres with a read replica${replicaSkip ? ` (skipped: ${replicaSkip})` : ''}`, () => {
+  let pair: PostgresReplication;
+  beforeAll(async () => {
+    pair = await startPostgresReplication({ synchronous: true });
+  });
+  afterAll(() => pair?.stop());
+  registerConformanceSuite(api, {
+    name: 'postgres with a replica',
+    createCache: (params) => sqlCache(params, pair.primary.url, { poolSize: 2, replicas: [pair.replica.url] }),
+    capabilities,
+  });
+});

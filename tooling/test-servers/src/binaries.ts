@@ -50,6 +50,9 @@ export const saslPluginsInstalled = once(() =>
 export interface PostgresBinaries {
   initdb: string;
   postgres: string;
+  /** For a streaming replica (`startPostgresReplication`); absent from some distributions' server packages. */
+  basebackup?: string;
+  psql?: string;
 }
 
 /** PATH first (a distribution that links them there), then Debian's versioned directories. */
@@ -59,7 +62,8 @@ export const postgresBinaries = once((): PostgresBinaries | undefined => {
   if (!initdb) return undefined;
   const binDir = join(initdb, '..');
   const postgres = findExecutable(['postgres'], [binDir]);
-  return postgres ? { initdb, postgres } : undefined;
+  if (!postgres) return undefined;
+  return { initdb, postgres, basebackup: findExecutable(['pg_basebackup'], [binDir]), psql: findExecutable(['psql'], [binDir]) };
 });
 
 export interface MariaDbBinaries {

@@ -10,6 +10,12 @@ export {
 } from './redis-cluster.js';
 export { startMemcached, type MemcachedOptions } from './memcached.js';
 export { startPostgres } from './postgres.js';
+export {
+  postgresReplicationSkipReason,
+  startPostgresReplication,
+  type PostgresReplication,
+  type PostgresReplicationOptions,
+} from './postgres-replication.js';
 export { startMariaDb } from './mariadb.js';
 export { generateTlsFiles } from './tls.js';
 export { startFaultProxy, type FaultProxy } from './fault-proxy.js';

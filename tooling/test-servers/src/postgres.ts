@@ -7,7 +7,7 @@ import { startFromBestSource } from './start.js';
 import { runCommand } from './system.js';
 import type { ControllableServer, Endpoint, TestServer } from './types.js';
 
-const postgresUrl = ({ host, port }: Endpoint): string => `postgres://postgres@${host}:${port}/postgres`;
+export const postgresUrl = ({ host, port }: Endpoint): string => `postgres://postgres@${host}:${port}/postgres`;
 
 const PROTOCOL_3_0 = 196_608;
 
@@ -27,7 +27,7 @@ const isWholeMessage = (reply: Buffer): boolean => reply.length >= 5 && reply.le
  * Logging in tells "accepting connections" apart from "starting up" (an 'E' error), which a bare
  * TCP connect cannot: the server answers with an authentication message ('R'), as pg_isready checks.
  */
-async function postgresAnswers(target: ProbeTarget): Promise<boolean> {
+export async function postgresAnswers(target: ProbeTarget): Promise<boolean> {
   const reply = await exchange(target, STARTUP_MESSAGE, isWholeMessage);
   return reply?.toString('latin1', 0, 1) === 'R';
 }
@@ -49,7 +49,8 @@ export async function startPostgres(): Promise<TestServer> {
 }
 
 /** Durability is pointless for a throwaway test cluster; these make it start and write fast. */
-const speedArgs = (): string[] => ['fsync=off', 'synchronous_commit=off', 'full_page_writes=off'].flatMap((setting) => ['-c', setting]);
+export const speedSettings = (): string[] => ['fsync=off', 'synchronous_commit=off', 'full_page_writes=off'];
+const speedArgs = (): string[] => speedSettings().flatMap((setting) => ['-c', setting]);
 
 async function startLocalPostgres(): Promise<ControllableServer> {
   const binaries = postgresBinaries();

@@ -62,7 +62,9 @@ export type SwallowReason =
   /** A background refresh of a stale value (`staleWhileRevalidate`) failed; the stale value stays. */
   | 'refresh'
   /** A `getOrSet` lock could not be freed; it expires on its own. */
-  | 'releaseLock';
+  | 'releaseLock'
+  /** A read on a replica failed, and the primary answered it (the SQL cache's `replicas` or `router`). */
+  | 'replicaFallback';
 
 /** What `cachette:swallowed-error` publishes, on every occurrence. */
 export interface SwallowedErrorMessage {
