@@ -1,5 +1,6 @@
 import { InvalidCacheKey, KeyNotFoundError, NonNumericValueError, NotSupportedError } from './errors';
 import { defaultKeyFunction, emitCacheKeyWarning, memcacheKeyWarnings, type KeyFunction } from './keys';
+import { MadeKeyMemo } from './made-key-memo';
 import { operationChannel, publishSwallowedError, type OperationName } from './observe/channels';
 import { debugLogger } from './observe/debug';
 import { observeOperation, type Outcome } from './observe/operation';
@@ -76,6 +77,8 @@ function sleep(milliseconds: number): Promise<void> {
 }
 
 const NO_STATS = new CacheStats();
+/** How many caller keys a cache remembers the made key of (see `madeKeys`). */
+const REMEMBERED_KEYS = 10_000;
 const debug = debugLogger('stampede');
 
 function checkDelta(delta: unknown): number {
@@ -125,6 +128,12 @@ export abstract class BaseCache {
   private readonly pendingGetOrSet = new Map<string, Promise<unknown>>();
   private readonly pendingRefresh = new Map<string, Promise<void>>();
   private readonly statsRecorder: CacheStats | undefined;
+  /**
+   * Made keys of the default version, remembered per caller key: an operation on a key used
+   * before neither builds nor validates it again. Only under the default key function, which is
+   * pure; another may answer differently for one key (per tenant, say) and is called every time.
+   */
+  protected readonly madeKeys: MadeKeyMemo;
 
   constructor(params: CacheParams = {}) {
     this.defaultTimeout = timeoutFromConfig(params.timeout);
@@ -134,6 +143,7 @@ export abstract class BaseCache {
     this.keyFunction = params.keyFunction ?? defaultKeyFunction;
     if (params.stats !== undefined && typeof params.stats !== 'boolean') throw new TypeError(`Cache parameter stats must be true or false; got ${String(params.stats)}`);
     this.statsRecorder = params.stats ? new CacheStats() : undefined;
+    this.madeKeys = new MadeKeyMemo(this.keyFunction === defaultKeyFunction ? REMEMBERED_KEYS : 0);
   }
 
   // ---- keys and timeouts -------------------------------------------------------------------
@@ -147,11 +157,14 @@ export abstract class BaseCache {
     for (const message of memcacheKeyWarnings(key)) emitCacheKeyWarning(message);
   }
 
+  /** Keys that draw a warning are not remembered: they are validated, and warn, on every use. */
   makeAndValidateKey(key: string, version?: number): string {
+    const remembered = this.madeKeys.lookup(key, version, this.version);
+    if (remembered !== undefined) return remembered.made;
     if (typeof key !== 'string') throw new InvalidCacheKey(`Cache keys are strings; got ${typeof key}`);
     const made = this.makeKey(key, version);
     this.validateKey(made);
-    return made;
+    return this.madeKeys.offer(key, version, this.version, made);
   }
 
   /**
@@ -192,7 +205,7 @@ export abstract class BaseCache {
     return Promise.reject(new NotSupportedError(`${this.constructor.name} cannot report a key's remaining time`));
   }
 
-  /** Made keys in, found made keys out. */
+  /** Made keys in (no repeats), found made keys out. */
   protected async getManyItems(keys: readonly string[]): Promise<Map<string, unknown>> {
     const found = new Map<string, unknown>();
     for (const key of keys) {
@@ -200,6 +213,16 @@ export abstract class BaseCache {
       if (value !== MISSING) found.set(key, value);
     }
     return found;
+  }
+
+  /**
+   * Made keys in (repeats allowed), their values out in the same order, `MISSING` where absent:
+   * what `getMany` reads through. Derived from `getManyItems`; a store that answers in key order
+   * (Redis `MGET`) overrides this instead, and derives `getManyItems` with `foundInOrder`.
+   */
+  protected async getManyInOrder(keys: readonly string[]): Promise<unknown[]> {
+    const found = await this.getManyItems([...new Set(keys)]);
+    return keys.map((key) => (found.has(key) ? found.get(key) : MISSING));
   }
 
   /** Returns the made keys that could not be stored. */
@@ -366,13 +389,16 @@ export abstract class BaseCache {
     return this.observeAsync('getMany', undefined, list.length, () => this.readMany<T>(list, version), (found) => [found.size, list.length - found.size]);
   }
 
+  /** In the caller's order, each key made and validated once, with no map from made keys back to the caller's. */
   private async readMany<T>(keys: readonly string[], version: number | undefined): Promise<Map<string, T>> {
-    const originals = new Map<string, string>();
-    for (const key of keys) originals.set(this.makeAndValidateKey(key, version), key);
     const result = new Map<string, T>();
-    if (originals.size === 0) return result;
-    const found = await this.getManyItems([...originals.keys()]);
-    for (const [made, value] of found) result.set(originals.get(made)!, unwrapStale(value) as T);
+    if (keys.length === 0) return result;
+    const made = keys.map((key) => this.makeAndValidateKey(key, version));
+    const values = await this.getManyInOrder(made);
+    for (let index = 0; index < keys.length; index++) {
+      const value = values[index];
+      if (value !== MISSING) result.set(keys[index]!, unwrapStale(value) as T);
+    }
     return result;
   }
 
@@ -565,6 +591,15 @@ export abstract class BaseCache {
 
   /** Releases connections and handles. The default has nothing to release. */
   async close(): Promise<void> {}
+}
+
+/** `getManyItems`'s answer from `getManyInOrder`'s: the keys with a value, mapped to it. */
+export function foundInOrder(keys: readonly string[], values: readonly unknown[]): Map<string, unknown> {
+  const found = new Map<string, unknown>();
+  for (let index = 0; index < keys.length; index++) {
+    if (values[index] !== MISSING) found.set(keys[index]!, values[index]);
+  }
+  return found;
 }
 
 /** For backends that increment by reading and writing: the new value, or why it cannot be one. */

@@ -1,4 +1,4 @@
-export { BaseCache, MISSING, incrementedValue, type Awaitable, type CacheParams, type CachePrimitives, type Missing } from './base-cache';
+export { BaseCache, MISSING, foundInOrder, incrementedValue, type Awaitable, type CacheParams, type CachePrimitives, type Missing } from './base-cache';
 export type { ChangeTracking } from './change-tracking';
 export { serverStoreStats, type StoreStats } from './store-stats';
 export { DummyCache } from './dummy-cache';

@@ -11,12 +11,18 @@ export interface RememberedKey {
  * Remembers the made key of caller keys seen recently, so an operation on a key the application
  * uses again skips building and validating the made key, and usually the store's own lookup.
  * The made key is the same string each time, so a lookup that does happen reuses its hash.
- * Bounded: when full it starts over, which costs one rebuild per key.
+ * Bounded: when full it starts over, which costs one rebuild per key. A limit of 0 remembers
+ * nothing (for a key function that may answer differently for one key, say per tenant).
  */
 export class MadeKeyMemo {
   private readonly remembered = new Map<string, RememberedKey>();
 
-  constructor(private readonly limit: number) {}
+  constructor(private limit: number) {}
+
+  /** Raises the limit (a cache holding more entries than it), unless the memo remembers nothing. */
+  growTo(limit: number): void {
+    if (this.limit > 0) this.limit = Math.max(this.limit, limit);
+  }
 
   get(key: string): RememberedKey | undefined {
     return this.remembered.get(key);
@@ -32,7 +38,7 @@ export class MadeKeyMemo {
    * key that warns is validated on every use (and warns again after a reset). Returns `made`.
    */
   offer(key: string, version: number | undefined, defaultVersion: number, made: string): string {
-    if ((version === undefined || version === defaultVersion) && memcacheKeyWarnings(made).length === 0) this.remember(key, made);
+    if (this.limit > 0 && (version === undefined || version === defaultVersion) && memcacheKeyWarnings(made).length === 0) this.remember(key, made);
     return made;
   }
 

@@ -1,3 +1,5 @@
+import { expiryClockMs } from './clock';
+
 /**
  * A timeout at the API, in seconds: `undefined` means the cache's default, `null` never expires,
  * `0` or less expires at once (nothing is stored), fractions are allowed.
@@ -27,9 +29,12 @@ export function timeoutFromConfig(value: unknown): number | null {
   return checkTimeout(value) ?? null;
 }
 
-/** Seconds since the epoch, as a float: the unit of absolute expiry times. */
+/**
+ * Seconds since the epoch, as a float: the unit of absolute expiry times. Read through the
+ * expiry clock (`clock.ts`): one reading serves the checks of one macrotask.
+ */
 export function nowInSeconds(): number {
-  return Date.now() / 1000;
+  return expiryClockMs() / 1000;
 }
 
 /** Seconds from now until an absolute expiry (what `getBackendTimeout` gives by default); `null` stays "never". */

@@ -255,6 +255,33 @@ describe('FileCache: culling', () => {
     expect((await cacheFileNames()).length).toBe(19);
   });
 
+  it('counts the writes of every cache of the process on the directory: the one that reaches maxEntries culls', async () => {
+    const [one, other] = [fileCache({ options: { maxEntries: 4 } }), fileCache({ options: { maxEntries: 4 } })];
+    for (const key of ['a', 'b']) await one.set(key, 'value');
+    for (const key of ['c', 'd']) await other.set(key, 'value');
+    expect((await cacheFileNames()).length).toBe(4);
+    // Django: 4 files at the write, so a third go (1), then the new one: 4.
+    await one.set('e', 'value');
+    expect((await cacheFileNames()).length).toBe(4);
+  });
+
+  it("sees files other processes wrote once its last count is a second old, and not before", async () => {
+    const cache = fileCache({ options: { maxEntries: 4 } });
+    await cache.set('mine', 'value');
+    // Three files of another process, as it would write them (same format, other keys).
+    const [own] = await cacheFileNames();
+    const contents = await readFile(join(directory, own!));
+    for (const name of ['1', '2', '3']) await writeFile(join(directory, `${createHash('md5').update(name).digest('hex')}.cachette`), contents);
+    await cache.set('within the second', 'value');
+    expect((await cacheFileNames()).length).toBe(5);
+    await sleep(1100);
+    await cache.set('after it', 'value');
+    // Counted again: 5 files, a third of them (1) culled, then the new one.
+    expect((await cacheFileNames()).length).toBe(5);
+    await cache.set('once more', 'value');
+    expect((await cacheFileNames()).length).toBeLessThanOrEqual(5);
+  });
+
   it('culls randomly, not by age', async () => {
     const cache = fileCache({ options: { maxEntries: 30 } });
     await fill(cache, 32);

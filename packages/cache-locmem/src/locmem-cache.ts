@@ -1,7 +1,6 @@
 import {
   BaseCache,
   MISSING,
-  MadeKeyMemo,
   cullCount,
   incrementedValue,
   nowInSeconds,
@@ -59,7 +58,6 @@ export class LocMemCache extends BaseCache {
   readonly cullFrequency: number;
   readonly serializer: Serializer;
   private readonly store: LruStore;
-  private readonly madeKeys: MadeKeyMemo;
   /**
    * With the v8 serializer, immutable values and plain trees are copied without it, to the same
    * result. Any other serializer sees every value: it was chosen to constrain or transform them.
@@ -76,16 +74,8 @@ export class LocMemCache extends BaseCache {
     this.serializer = resolveSerializer(options.serializer);
     this.copiesWithoutSerializer = this.serializer === v8Serializer;
     this.store = storeFor(this.location);
-    this.madeKeys = new MadeKeyMemo(Math.max(MIN_REMEMBERED_KEYS, maxEntries));
-  }
-
-  /**
-   * Keys of the default version are remembered once made. Only keys that pass validation are, so
-   * a key that draws a warning is validated on every use, and warns again after a reset.
-   */
-  override makeAndValidateKey(key: string, version?: number): string {
-    const remembered = this.madeKeys.lookup(key, version, this.version);
-    return remembered !== undefined ? remembered.made : this.madeKeys.offer(key, version, this.version, super.makeAndValidateKey(key, version));
+    // Every entry's key remembered, with its slot: a hit then costs one lookup.
+    this.madeKeys.growTo(Math.max(MIN_REMEMBERED_KEYS, maxEntries));
   }
 
   /** The hot path: a key used before finds its slot without building or hashing a string. */

@@ -3,6 +3,7 @@ import {
   CacheConnectionError,
   CacheTimeoutError,
   MISSING,
+  foundInOrder,
   NonNumericValueError,
   OutageReporter,
   checkTimeout,
@@ -274,8 +275,7 @@ export class RedisCache extends BaseCache {
 
   protected getItem(key: string): Promise<unknown> {
     return this.guard(async () => {
-      const bytes = await this.read(key, (server) => server.get(key));
-      return bytes === null ? MISSING : this.decode(bytes);
+      return this.decodeReply(await this.read(key, (server) => server.get(key)));
     }, MISSING);
   }
 
@@ -343,17 +343,27 @@ export class RedisCache extends BaseCache {
   }
 
   protected override async getManyItems(keys: readonly string[]): Promise<Map<string, unknown>> {
-    const found = new Map<string, unknown>();
+    return foundInOrder(keys, await this.getManyInOrder(keys));
+  }
+
+  /** One MGET per server (per slot on a cluster); its replies come in key order, as the values go back. */
+  protected override async getManyInOrder(keys: readonly string[]): Promise<unknown[]> {
     const groups = this.topology.partition(keys, false);
     // A lone key is a GET: cheaper for the server than a one-key MGET, and on a cluster, where
     // keys of different slots cannot share an MGET, most groups are one key.
-    const replies = await this.eachGroup(groups, (server, group) => (group.length === 1 ? server.get(group[0]!).then((bytes) => [bytes]) : server.mget(...group)), () => []);
-    groups.forEach(({ keys: group }, index) => {
-      replies[index]!.forEach((bytes, position) => {
-        if (bytes !== null) found.set(group[position]!, this.decode(bytes));
-      });
-    });
-    return found;
+    const replies = await this.eachGroup(
+      groups,
+      (server, group) => (group.length === 1 ? server.get(group[0]!).then((bytes) => [bytes]) : server.mget(...group)),
+      (group) => group.map(() => null),
+    );
+    if (groups.length === 1 && groups[0]!.keys.length === keys.length) return replies[0]!.map((bytes) => this.decodeReply(bytes));
+    const byKey = new Map<string, Buffer | null>();
+    groups.forEach(({ keys: group }, index) => group.forEach((key, position) => byKey.set(key, replies[index]![position]!)));
+    return keys.map((key) => this.decodeReply(byKey.get(key) ?? null));
+  }
+
+  private decodeReply(bytes: Buffer | null): unknown {
+    return bytes === null ? MISSING : this.decode(bytes);
   }
 
   protected override async setManyItems(entries: ReadonlyArray<readonly [string, unknown]>, timeout: number | null): Promise<string[]> {

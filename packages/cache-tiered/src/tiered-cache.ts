@@ -2,7 +2,6 @@ import {
   BaseCache,
   InvalidCacheBackendError,
   MISSING,
-  MadeKeyMemo,
   NotSupportedError,
   defaultKeyFunction,
   resolveCacheSetting,
@@ -95,7 +94,6 @@ export class TieredCache extends BaseCache {
   private readonly localTimeout: number | null;
   private readonly fills = new PendingFills();
   private readonly counts = emptyTierStats();
-  private readonly madeKeys = new MadeKeyMemo(10_000);
   /** Whether the shared tier's `ttl` works; learnt on the first fill. */
   private sharedKnowsTtl = true;
 
@@ -188,12 +186,6 @@ export class TieredCache extends BaseCache {
   }
 
   // ---- reads -------------------------------------------------------------------------------
-
-  /** Keys of the default version are made (and validated) once, as LocMemCache does. */
-  override makeAndValidateKey(key: string, version?: number): string {
-    const remembered = this.madeKeys.lookup(key, version, this.version);
-    return remembered !== undefined ? remembered.made : this.madeKeys.offer(key, version, this.version, super.makeAndValidateKey(key, version));
-  }
 
   // The base class's `get`, repeated here so that its call to `getAwaitable` sees this class
   // alone: shared by every backend in a process, the base's call site goes megamorphic, which

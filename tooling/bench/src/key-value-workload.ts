@@ -77,3 +77,28 @@ export function smallValueCases<Value>(
     { name: `SET 100 B, ${IN_FLIGHT} in flight`, ...inFlight, concurrency: IN_FLIGHT, candidates: candidates(contenders, set) },
   ];
 }
+
+/** The culling case's cap: below the key set, so writes keep culling once the store is full. */
+export const CULLING_MAX_ENTRIES = 512;
+
+/**
+ * The four cases of the suites over a local store (file, SQLite), each against one peer: get,
+ * set and getMany of 100 B values, and set by a cache capped at `CULLING_MAX_ENTRIES` (`culling`,
+ * a contender named `cachette culling`) against the peer's plain set, as the peers never cull.
+ * Every case targets at least the peer's rate.
+ */
+export function localStoreCases(cachette: Contender<string>, culling: Contender<string>, peer: Contender<string>, value: string): BenchCase[] {
+  const target = { candidate: cachette.name, minRatio: 1 };
+  const contenders = [cachette, peer];
+  return [
+    { name: 'get 100 B hit', baseline: peer.name, target, candidates: candidates(contenders, getEachKey) },
+    { name: 'set 100 B', baseline: peer.name, target, candidates: candidates(contenders, setEachKey(value)) },
+    { name: `getMany of ${MANY_SIZE} hits`, baseline: peer.name, target, candidates: candidates(contenders, getManyEachBatch) },
+    {
+      name: `set 100 B, culling at maxEntries ${CULLING_MAX_ENTRIES}`,
+      baseline: peer.name,
+      target: { candidate: culling.name, minRatio: 1 },
+      candidates: candidates([culling, peer], setEachKey(value)),
+    },
+  ];
+}
