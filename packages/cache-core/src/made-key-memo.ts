@@ -24,10 +24,6 @@ export class MadeKeyMemo {
     if (this.limit > 0) this.limit = Math.max(this.limit, limit);
   }
 
-  get(key: string): RememberedKey | undefined {
-    return this.remembered.get(key);
-  }
-
   /** The remembered entry of `key`, when `version` is the cache's default one (the only one remembered). */
   lookup(key: string, version: number | undefined, defaultVersion: number): RememberedKey | undefined {
     return version === undefined || version === defaultVersion ? this.remembered.get(key) : undefined;
@@ -42,7 +38,7 @@ export class MadeKeyMemo {
     return made;
   }
 
-  remember(key: string, made: string): RememberedKey {
+  private remember(key: string, made: string): RememberedKey {
     if (this.remembered.size >= this.limit) this.remembered.clear();
     const entry: RememberedKey = { made, slot: -1 };
     this.remembered.set(key, entry);

@@ -91,7 +91,7 @@ export class DatabaseRoutes {
     const named = replicas === undefined ? Object.entries(databases ?? {}) : replicas.map((target, index) => [replicaName(index), target] as const);
     for (const [name, target] of named) {
       if (this.connections.has(name)) throw new InvalidCacheBackendError(`SQL cache database '${name}' is the primary's name: the primary is location (or client)`);
-      const connection = namedConnection(name, target, { ...settings, dialect: settings.dialect });
+      const connection = namedConnection(name, target, settings);
       if (connection.dialect !== this.dialect) {
         throw new InvalidCacheBackendError(`SQL cache database '${name}' is ${connection.dialect.title}, the primary ${this.dialect.title}: one cache's databases are of one kind`);
       }

@@ -263,6 +263,7 @@ export class TieredCache extends BaseCache {
       const [fetched, lives] = await Promise.all([this.shared.getMany(absent), Promise.all(absent.map((key) => this.remainingLife(key)))]);
       absent.forEach((key, index) => {
         const left = lives[index]!;
+        if (fetched.has(key)) found.set(key, fetched.get(key));
         if (!fetched.has(key) || left === MISSING) {
           this.counts.misses++;
           return;
@@ -270,8 +271,8 @@ export class TieredCache extends BaseCache {
         this.counts.sharedHits++;
         this.keep(key, tickets[index]!, fetched.get(key), left);
       });
-      // The caller's order: local hits and fetched values interleaved as asked.
-      return new Map(keys.filter((key) => found.has(key) || fetched.has(key)).map((key) => [key, found.has(key) ? found.get(key) : fetched.get(key)]));
+      // No reordering: getMany puts the values in the caller's order itself.
+      return found;
     } finally {
       absent.forEach((key, index) => this.fills.finish(key, tickets[index]!));
     }
