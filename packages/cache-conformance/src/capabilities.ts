@@ -41,6 +41,12 @@ export interface Capabilities {
   values: ValueDomain;
   /** Size of the value in the large-value test, in bytes. */
   largeValueBytes: number;
+  /**
+   * The largest value the store accepts, in bytes (memcached: its item size, 1 MiB by default);
+   * a bigger one must reject with `ValueTooLargeError` and write nothing. `undefined`: no limit of
+   * the backend's own (the bad-input suite's size test is skipped).
+   */
+  maxValueBytes: number | undefined;
 }
 
 export const DEFAULT_CAPABILITIES: Readonly<Capabilities> = Object.freeze({
@@ -55,14 +61,15 @@ export const DEFAULT_CAPABILITIES: Readonly<Capabilities> = Object.freeze({
   maxKeyLength: undefined,
   values: 'v8',
   largeValueBytes: 512 * 1024,
+  maxValueBytes: undefined,
 });
 
 /** The declared capabilities over the defaults; rejects values that would make tests meaningless. */
 export function resolveCapabilities(declared: Partial<Capabilities> = {}): Capabilities {
   const capabilities: Capabilities = { ...DEFAULT_CAPABILITIES };
   for (const [name, value] of Object.entries(declared)) {
-    // An explicit `undefined` keeps the default, except for maxKeyLength where it means "no limit".
-    if (value !== undefined || name === 'maxKeyLength') (capabilities as unknown as Record<string, unknown>)[name] = value;
+    // An explicit `undefined` keeps the default, except for the limits, where it means "no limit".
+    if (value !== undefined || name === 'maxKeyLength' || name === 'maxValueBytes') (capabilities as unknown as Record<string, unknown>)[name] = value;
   }
   if (!(capabilities.timeoutGranularity > 0)) {
     throw new RangeError(`capabilities.timeoutGranularity must be a positive number of seconds; got ${String(capabilities.timeoutGranularity)}`);

@@ -1,3 +1,4 @@
+import { registerBadInputTests } from './suites/bad-input';
 import { registerBasicTests } from './suites/basic';
 import { registerConcurrencyTests } from './suites/concurrency';
 import { registerCounterTests } from './suites/counters';
@@ -18,6 +19,7 @@ export { DEFAULT_CAPABILITIES, resolveCapabilities, type Capabilities, type Valu
 export type { Assertion, ConformanceTarget, HookBody, TestApi, TestBody, TestFunction } from './test-api';
 export { customKeyFunction } from './suite-context';
 export {
+  registerBadInputTests,
   registerBasicTests,
   registerConcurrencyTests,
   registerCounterTests,
@@ -35,6 +37,10 @@ export {
 };
 export { registerDummyConformance } from './suites/dummy';
 export { assertExpect, nodeTestApi } from './node-test-api';
+export { ERRORS_TABLE_ENV, observeCells } from './suites/bad-input';
+export { badInputCells } from './bad-input/cells';
+export type { Observation } from './bad-input/outcome';
+export { parseErrorsTable, renderErrorsTable, type RecordedObservation } from './bad-input/errors-table';
 
 const TOPICS = [
   registerBasicTests,
@@ -51,6 +57,7 @@ const TOPICS = [
   registerCullingTests,
   registerConcurrencyTests,
   registerStampedeTests,
+  registerBadInputTests,
 ];
 
 /** Registers every topic for a backend that stores values; capabilities it lacks skip with a reason. */

@@ -47,4 +47,10 @@ export interface ConformanceTarget {
   createCache(params: CacheParams): BaseCache | Promise<BaseCache>;
   /** Anything not declared takes its default (see `DEFAULT_CAPABILITIES`). */
   capabilities?: Partial<Capabilities>;
+  /**
+   * How many entries the store holds, read behind the cache's back (a raw client, a directory
+   * listing, a SQL count). Optional: with it, the bad-input suite also checks in the store itself
+   * that a refused call wrote nothing.
+   */
+  storedEntryCount?: () => Promise<number>;
 }

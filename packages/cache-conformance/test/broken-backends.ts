@@ -231,3 +231,12 @@ export class UnsupportedTtlCache extends MapCache {
     throw new NotSupportedError("UnsupportedTtlCache cannot report a key's remaining time");
   }
 }
+
+/** Stores the entries of `setMany` one after another, so a value that cannot be serialized leaves the earlier ones written. */
+export class HalfWritingSetManyCache extends MapCache {
+  protected override async setManyItems(entries: ReadonlyArray<readonly [string, unknown]>, timeout: number | null): Promise<string[]> {
+    for (const [key, value] of entries) this.setItem(key, value, timeout);
+    return [];
+  }
+}
+

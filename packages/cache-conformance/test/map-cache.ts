@@ -53,6 +53,13 @@ export class MapCache extends BaseCache {
     this.entries.set(key, { data: this.serializer.serialize(value), expires: timeout });
   }
 
+  /** Serializes every value first, so one the serializer refuses leaves every key as it was. */
+  protected override async setManyItems(entries: ReadonlyArray<readonly [string, unknown]>, timeout: number | null): Promise<string[]> {
+    const serialized = entries.map(([key, value]) => [key, this.serializer.serialize(value)] as const);
+    for (const [key, data] of serialized) this.entries.set(key, { data, expires: timeout });
+    return [];
+  }
+
   protected addItem(key: string, value: unknown, timeout: number | null): boolean {
     const data = this.serializer.serialize(value);
     if (this.live(key)) return false;

@@ -1,6 +1,7 @@
 import type { BaseCache, CacheParams } from '@cachette/cache-core';
 import { afterAll, describe, expect, it } from 'vitest';
 import {
+  registerBadInputTests,
   registerBasicTests,
   registerConcurrencyTests,
   registerConformanceSuite,
@@ -174,6 +175,10 @@ const BUGS: Bug[] = [
     capabilities: { touchRevivesExpired: true },
     caughtBy: ['touch of an expired key revives it'],
   },
+  { bug: 'setMany writing the values before a bad one', register: registerBadInputTests, backend: broken.HalfWritingSetManyCache, caughtBy: ['values the v8 serializer cannot store'] },
+  { bug: 'bad keys passing without a warning', register: registerBadInputTests, backend: broken.SilentKeysCache, caughtBy: ['bad keys: non-strings reject'] },
+  { bug: 'bad keys warned where strictness is declared', register: registerBadInputTests, backend: MapCache, capabilities: { validatesKeysStrictly: true }, caughtBy: ['bad keys: non-strings reject'] },
+  { bug: 'an item size limit declared but not enforced', register: registerBadInputTests, backend: MapCache, capabilities: { maxValueBytes: 64 }, caughtBy: ['a value over the item size limit'] },
 ];
 
 describe('the suite fails backends with a bug', () => {

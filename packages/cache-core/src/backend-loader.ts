@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { BaseCache, CacheParams } from './base-cache';
 import { InvalidCacheBackendError } from './errors';
+import type { KnownOptions } from './known-names';
 import type { ParsedCacheUrl } from './urls';
 
 /** A backend class: constructed with the cache's parameters, optionally able to read its own URLs. */
@@ -10,6 +11,8 @@ export interface CacheBackendClass {
   new (params: CacheParams): BaseCache;
   /** Refines the parameters read from a URL (location, options). */
   paramsFromUrl?(parsed: ParsedCacheUrl, common: CacheParams): CacheParams;
+  /** The options and URL query parameters the backend knows (see `declareOptions`); others are refused. */
+  readonly knownOptions?: KnownOptions;
   /** The backend accepts `options.tracking` (a `ChangeTracking`): its store announces changed keys. */
   readonly supportsChangeTracking?: boolean;
 }

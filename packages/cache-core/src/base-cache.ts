@@ -1,5 +1,6 @@
 import { InvalidCacheKey, KeyNotFoundError, NonNumericValueError, NotSupportedError } from './errors';
 import { defaultKeyFunction, emitCacheKeyWarning, memcacheKeyWarnings, type KeyFunction } from './keys';
+import { CACHE_PARAM_NAMES, checkOptionNames, checkSettingKeys, type KnownOptions } from './known-names';
 import { MadeKeyMemo } from './made-key-memo';
 import { operationChannel, publishSwallowedError, type OperationName } from './observe/channels';
 import { debugLogger } from './observe/debug';
@@ -8,7 +9,7 @@ import { CacheStats, type CacheStatsSnapshot } from './observe/stats';
 import type { StoreStats } from './store-stats';
 import { jittered, lockPlan, lockToken, nextPause, staleSeconds, type GetOrSetOptions, type LockPlan } from './stampede/options';
 import { isStaleEnvelope, unwrapStale, wrapStale } from './stampede/stale-while-revalidate';
-import { checkTimeout, nowInSeconds, timeoutFromConfig, type Timeout } from './timeouts';
+import { checkTimeout, describe, nowInSeconds, timeoutFromConfig, type Timeout } from './timeouts';
 
 /** What a backend primitive returns for a key it does not hold (distinct from a stored `undefined`). */
 export const MISSING: unique symbol = Symbol.for('cachette.missing') as never;
@@ -81,6 +82,32 @@ const NO_STATS = new CacheStats();
 const REMEMBERED_KEYS = 10_000;
 const debug = debugLogger('stampede');
 
+/** The keys of a many-key call as a list; a string or anything not iterable is a caller's mistake. */
+function keyList(keys: Iterable<string>, method: string): string[] {
+  if (typeof keys === 'string' || typeof (keys as Partial<Iterable<string>> | null | undefined)?.[Symbol.iterator] !== 'function') {
+    throw new TypeError(`${method} takes an iterable of keys (an array, a Set, …); got ${describe(keys)}`);
+  }
+  return [...keys];
+}
+
+/** The entries of `setMany`'s data: a Map or a plain object of keys to values, nothing else. */
+function entriesOf(data: Map<string, unknown> | Record<string, unknown>): Array<[string, unknown]> {
+  if (data instanceof Map) return [...data.entries()];
+  if (typeof data !== 'object' || data === null || Array.isArray(data)) {
+    throw new TypeError(`setMany takes a Map or an object of keys to values; got ${Array.isArray(data) ? 'an array' : describe(data)}`);
+  }
+  return Object.entries(data);
+}
+
+/** Runs `start`, turning a synchronous throw into a rejection: a method that answers with a Promise never throws. */
+function rejectingThrows<T>(start: () => Promise<T>): Promise<T> {
+  try {
+    return start();
+  } catch (error) {
+    return Promise.reject(error);
+  }
+}
+
 function checkDelta(delta: unknown): number {
   if (typeof delta !== 'number' || !Number.isSafeInteger(delta)) {
     throw new TypeError(`An increment must be a safe integer; got ${String(delta)}`);
@@ -135,7 +162,16 @@ export abstract class BaseCache {
    */
   protected readonly madeKeys: MadeKeyMemo;
 
+  /**
+   * The options (and URL query parameters) the backend knows, from `declareOptions`: any other
+   * is refused with `UnknownCacheOptionError`. A backend that leaves it undefined is not checked.
+   */
+  static readonly knownOptions?: KnownOptions;
+
   constructor(params: CacheParams = {}) {
+    checkSettingKeys(params, CACHE_PARAM_NAMES, `for ${new.target.name}`);
+    const { knownOptions } = new.target as typeof BaseCache;
+    if (knownOptions) checkOptionNames(params.options, knownOptions, new.target.name);
     this.defaultTimeout = timeoutFromConfig(params.timeout);
     this.keyPrefix = params.keyPrefix ?? '';
     this.version = params.version ?? 1;
@@ -272,11 +308,7 @@ export abstract class BaseCache {
 
   /** `observe` for the methods that answer with a Promise, rejecting rather than throwing. */
   private observeAsync<T>(operation: OperationName, key: string | undefined, keys: number, run: () => Awaitable<T>, outcome?: Outcome<T>): Promise<T> {
-    try {
-      return Promise.resolve(this.observe(operation, key, keys, run, outcome));
-    } catch (error) {
-      return Promise.reject(error);
-    }
+    return rejectingThrows(() => Promise.resolve(this.observe(operation, key, keys, run, outcome)));
   }
 
   /** What this cache counted since it was made or reset (`stats: true` in its parameters). */
@@ -385,8 +417,10 @@ export abstract class BaseCache {
 
   /** The keys found, under the caller's keys; missing keys are left out, stored `null`s kept. */
   getMany<T = unknown>(keys: Iterable<string>, version?: number): Promise<Map<string, T>> {
-    const list = [...keys];
-    return this.observeAsync('getMany', undefined, list.length, () => this.readMany<T>(list, version), (found) => [found.size, list.length - found.size]);
+    return rejectingThrows(() => {
+      const list = keyList(keys, 'getMany');
+      return this.observeAsync('getMany', undefined, list.length, () => this.readMany<T>(list, version), (found) => [found.size, list.length - found.size]);
+    });
   }
 
   /** In the caller's order, each key made and validated once, with no map from made keys back to the caller's. */
@@ -547,8 +581,10 @@ export abstract class BaseCache {
 
   /** Stores every entry; returns the caller's keys that could not be stored. */
   setMany(data: Map<string, unknown> | Record<string, unknown>, timeout?: Timeout, version?: number): Promise<string[]> {
-    const entries = [...(data instanceof Map ? data.entries() : Object.entries(data))];
-    return this.observeAsync('setMany', undefined, entries.length, () => this.writeMany(entries, timeout, version));
+    return rejectingThrows(() => {
+      const entries = entriesOf(data);
+      return this.observeAsync('setMany', undefined, entries.length, () => this.writeMany(entries, timeout, version));
+    });
   }
 
   private async writeMany(entries: ReadonlyArray<readonly [string, unknown]>, timeout: Timeout, version: number | undefined): Promise<string[]> {
@@ -565,10 +601,12 @@ export abstract class BaseCache {
   }
 
   deleteMany(keys: Iterable<string>, version?: number): Promise<void> {
-    const list = [...keys];
-    return this.observeAsync('deleteMany', undefined, list.length, async () => {
-      const made = list.map((key) => this.makeAndValidateKey(key, version));
-      if (made.length > 0) await this.deleteManyItems(made);
+    return rejectingThrows(() => {
+      const list = keyList(keys, 'deleteMany');
+      return this.observeAsync('deleteMany', undefined, list.length, async () => {
+        const made = list.map((key) => this.makeAndValidateKey(key, version));
+        if (made.length > 0) await this.deleteManyItems(made);
+      });
     });
   }
 

@@ -1,3 +1,4 @@
+import type { OptionDeclaration } from './known-names';
 import { describe } from './timeouts';
 
 /** Options of the backends that cull (locmem, file, SQL): Django's MAX_ENTRIES and CULL_FREQUENCY. */
@@ -7,6 +8,9 @@ export interface CullingOptions {
   /** The fraction culled is 1/cullFrequency; 0 clears the whole cache. Default 3. */
   cullFrequency?: number;
 }
+
+/** The culling options, for a backend's `declareOptions` (`{ ...CULLING_OPTIONS, serializer: 'url' }`). */
+export const CULLING_OPTIONS: OptionDeclaration<CullingOptions> = { maxEntries: 'url', cullFrequency: 'url' };
 
 export const DEFAULT_MAX_ENTRIES = 300;
 export const DEFAULT_CULL_FREQUENCY = 3;

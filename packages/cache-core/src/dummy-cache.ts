@@ -1,4 +1,5 @@
 import { BaseCache, MISSING, type Missing } from './base-cache';
+import { declareOptions } from './known-names';
 import type { StoreStats } from './store-stats';
 
 /**
@@ -6,6 +7,9 @@ import type { StoreStats } from './store-stats';
  * validated, so key warnings show up in development as they would with a real backend.
  */
 export class DummyCache extends BaseCache {
+  /** No options: a dummy cache has nothing to tune. */
+  static override readonly knownOptions = declareOptions<Record<never, never>>({});
+
   protected getItem(): Missing {
     return MISSING;
   }

@@ -31,6 +31,28 @@ export class CacheError extends Error {
 /** A cache configuration names a backend that cannot be loaded, or an alias that is not configured. */
 export class InvalidCacheBackendError extends CacheError {}
 
+/**
+ * A configuration names an option, setting key or URL query parameter the backend does not know
+ * (a typo, most often): refused rather than ignored, so the cache never runs on defaults the
+ * user did not choose. The message names the unknown name, the nearest known one when one is
+ * close, and every known name.
+ */
+export class UnknownCacheOptionError extends InvalidCacheBackendError {
+  constructor(
+    /** The name given. */
+    readonly unknownName: string,
+    /** Every name known where it was given. */
+    readonly knownNames: readonly string[],
+    /** The known name closest to the unknown one, when one is close enough to be a likely typo. */
+    readonly suggestion: string | undefined,
+    /** What was given and where: `option for LocMemCache`, `query parameter in the cache URL '…'`. */
+    where: { kind: string; place: string },
+  ) {
+    const hint = suggestion === undefined ? '' : ` (did you mean '${suggestion}'?)`;
+    super(`Unknown ${where.kind} '${unknownName}' ${where.place}${hint}. Known ${where.kind}s: ${knownNames.join(', ') || 'none'}`);
+  }
+}
+
 /** A key the backend cannot store safely (memcached: too long, whitespace or control characters). */
 export class InvalidCacheKey extends CacheError {}
 

@@ -17,8 +17,10 @@ export {
   NotSupportedError,
   SerializationError,
   TemplateSyntaxError,
+  UnknownCacheOptionError,
   ValueTooLargeError,
 } from './errors';
+export { checkUrlParameters, declareOptions, type KnownOptions, type OptionDeclaration, type OptionSource } from './known-names';
 export {
   MEMCACHE_MAX_KEY_LENGTH,
   defaultKeyFunction,
@@ -28,10 +30,11 @@ export {
   type KeyFunction,
 } from './keys';
 export { DEFAULT_TIMEOUT_SECONDS, checkTimeout, nowInSeconds, secondsUntil, type Timeout } from './timeouts';
-export { DEFAULT_CULL_FREQUENCY, DEFAULT_MAX_ENTRIES, cullCount, readCullingOptions, type CullingOptions } from './culling';
+export { CULLING_OPTIONS, DEFAULT_CULL_FREQUENCY, DEFAULT_MAX_ENTRIES, cullCount, readCullingOptions, type CullingOptions } from './culling';
 export {
   dumpPickle,
   decodeDecimalInteger,
+  deserializeRange,
   isDecimalInteger,
   jsonSerializer,
   loadPickle,
@@ -57,7 +60,15 @@ export {
   type CacheSetting,
   type RegistryOptions,
 } from './registry';
-export { backendForScheme, commonParamsFromUrl, parseCacheUrl, redactUrlPassword, registerCacheScheme, type ParsedCacheUrl } from './urls';
+export {
+  backendForScheme,
+  commonParamsFromUrl,
+  decodeUrlComponent,
+  parseCacheUrl,
+  redactUrlPassword,
+  registerCacheScheme,
+  type ParsedCacheUrl,
+} from './urls';
 export { makeTemplateFragmentKey } from './fragment-key';
 export { pyRepr, pyStr } from './python-text';
 export { ringPointIndex } from './hash-ring';

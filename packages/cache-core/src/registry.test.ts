@@ -3,7 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { DummyCache } from './dummy-cache';
-import { InvalidCacheBackendError } from './errors';
+import { InvalidCacheBackendError, UnknownCacheOptionError } from './errors';
+import { MapCache } from './test-map-cache';
 import { cache, caches, closeCaches, configureCaches, createCache, resolveCacheSetting } from './registry';
 import { commonParamsFromUrl, parseCacheUrl, registerCacheScheme } from './urls';
 
@@ -139,5 +140,36 @@ describe('resolveCacheSetting', () => {
     expect(resolved.backend).toBe(DummyCache);
     expect(resolved.params).toMatchObject({ timeout: 60, keyPrefix: 'site' });
     expect(resolveCacheSetting({ backend: DummyCache, location: 'x', options: { a: 1 } })).toEqual({ backend: DummyCache, params: { location: 'x', options: { a: 1 } } });
+  });
+});
+
+describe('settings with unknown names', () => {
+  it('refuses an unknown key of a configuration object, before loading its backend', async () => {
+    const setting = { backend: 'cachette-backend-not-installed', location: 'x', timout: 5 };
+    const message = "Unknown key 'timout' in a cache setting (did you mean 'timeout'?). Known keys: backend, location, timeout, keyPrefix, version, keyFunction, options, stats";
+    expect(() => resolveCacheSetting(setting)).toThrow(UnknownCacheOptionError);
+    expect(() => resolveCacheSetting(setting)).toThrow(message);
+    await expect(createCache(setting)).rejects.toThrow(message);
+    configureCaches({ default: setting });
+    expect(() => caches.get()).toThrow(UnknownCacheOptionError);
+  });
+
+  it("refuses an unknown query parameter of a URL, naming the backend's known ones", async () => {
+    await expect(createCache('dummy://?tmeout=5')).rejects.toThrow(
+      "Unknown query parameter 'tmeout' in the cache URL 'dummy://?tmeout=5' (did you mean 'timeout'?). Known query parameters: timeout, key_prefix, version, stats",
+    );
+    expect(() => resolveCacheSetting('dummy://?max_entries=5')).toThrow(UnknownCacheOptionError);
+  });
+
+  it('refuses options the dummy backend does not take, through every way of configuring it', async () => {
+    await expect(createCache({ backend: DummyCache, options: { maxEntriez: 5 } })).rejects.toThrow("Unknown option 'maxEntriez' for DummyCache. Known options: none");
+    configureCaches({ default: { backend: DummyCache, options: { maxEntries: 5 } } });
+    expect(() => caches.get()).toThrow(UnknownCacheOptionError);
+  });
+
+  it('leaves the options and URLs of a backend that declares no knownOptions unchecked', async () => {
+    registerCacheScheme('open', MapCache);
+    expect(await createCache('open://?anything=1')).toBeInstanceOf(MapCache);
+    expect(await createCache({ backend: MapCache, options: { anything: 1 } })).toBeInstanceOf(MapCache);
   });
 });

@@ -3,6 +3,7 @@ import type { CacheStatsSnapshot } from './observe/stats';
 import { importBackend, loadBackend, type BackendReference, type CacheBackendClass } from './backend-loader';
 import { DummyCache } from './dummy-cache';
 import { InvalidCacheBackendError } from './errors';
+import { CACHE_PARAM_NAMES, checkSettingKeys, checkUrlParameters } from './known-names';
 import { backendForScheme, commonParamsFromUrl, parseCacheUrl, type ParsedCacheUrl } from './urls';
 
 /** One entry of the caches configuration, like one of Django's CACHES entries. */
@@ -20,6 +21,9 @@ export interface RegistryOptions {
 }
 
 export const DEFAULT_CACHE_ALIAS = 'default';
+
+/** The keys of a configuration object. */
+const SETTING_KEYS = ['backend', ...CACHE_PARAM_NAMES];
 
 /** Django's default CACHES: one locmem cache. */
 const DEFAULT_SETTINGS: Record<string, CacheSetting> = { [DEFAULT_CACHE_ALIAS]: { backend: '@cachette/cache-locmem' } };
@@ -41,6 +45,7 @@ function splitSetting(setting: CacheSetting): SplitSetting {
   if (typeof setting !== 'object' || setting === null || !('backend' in setting)) {
     throw new InvalidCacheBackendError('A cache setting is a URL or an object with a backend');
   }
+  checkSettingKeys(setting, SETTING_KEYS, 'in a cache setting');
   const { backend, ...params } = setting;
   return { backend, params };
 }
@@ -52,6 +57,7 @@ export interface ResolvedCacheSetting {
 }
 
 function resolved(backend: CacheBackendClass, { params, url }: SplitSetting): ResolvedCacheSetting {
+  if (url && backend.knownOptions) checkUrlParameters(url, backend.knownOptions);
   return { backend, params: url && backend.paramsFromUrl ? backend.paramsFromUrl(url, params) : params };
 }
 

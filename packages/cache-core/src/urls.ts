@@ -44,6 +44,18 @@ export function redactUrlPassword(url: string): string {
   return url.replace(/^([a-z][a-z0-9+.-]*:\/\/[^:/@?#]*:)[^@/?#]*@/i, '$1***@');
 }
 
+/**
+ * `decodeURIComponent` for a part of the cache URL `url`: a malformed escape (`%zz`, `%E0` without
+ * the rest of its UTF-8 sequence) is an InvalidCacheBackendError naming the URL, not a URIError.
+ */
+export function decodeUrlComponent(text: string, url: string): string {
+  try {
+    return decodeURIComponent(text);
+  } catch {
+    throw new InvalidCacheBackendError(`'${redactUrlPassword(url)}' holds a malformed %-escape: write '%' as '%25', and other characters as the %-escapes of their UTF-8 bytes`);
+  }
+}
+
 export function parseCacheUrl(url: string): ParsedCacheUrl {
   const match = URL_SHAPE.exec(url);
   if (!match) throw new InvalidCacheBackendError(`'${url}' is not a cache URL (expected scheme://location?options)`);
@@ -69,7 +81,7 @@ function optionValue(text: string): string | number | boolean {
  * `name`, `file:///var/tmp/x` → `/var/tmp/x`); a backend refines it with a static `paramsFromUrl`.
  */
 export function commonParamsFromUrl(parsed: ParsedCacheUrl): CacheParams {
-  const params: CacheParams = { location: decodeURIComponent(parsed.body) };
+  const params: CacheParams = { location: decodeUrlComponent(parsed.body, parsed.url) };
   const options: Record<string, unknown> = {};
   for (const [name, text] of parsed.query) {
     const key = camelCase(name);

@@ -1,10 +1,14 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { link, mkdir, open, readdir, rename, stat, unlink, type FileHandle } from 'node:fs/promises';
+import { constants } from 'node:fs';
+import { link, lstat, mkdir, open, readdir, rename, unlink, type FileHandle } from 'node:fs/promises';
 import { isAbsolute, join, resolve } from 'node:path';
 import {
   BaseCache,
+  CULLING_OPTIONS,
+  InvalidCacheBackendError,
   MISSING,
   cullCount,
+  declareOptions,
   incrementedValue,
   nowInSeconds,
   pickleSerializer,
@@ -14,13 +18,14 @@ import {
   type CacheParams,
   type CullingOptions,
   type Missing,
+  type ParsedCacheUrl,
   type Serializer,
   type SerializerOption,
   type StoreStats,
 } from '@cachette/cache-core';
 import { directoryCount } from './directory-count';
 import { withLockFile } from './file-lock';
-import { errorCode, ignoreMissingFile, unlinkIfSameFile } from './file-system';
+import { errorCode, ignoreMissingFile, openCacheFile, unlinkIfSameFile } from './file-system';
 import { djangoFormat } from './django-format';
 import { cachetteFormat, compressBody, decompressBody, isExpired, type EntryFormat } from './entry-format';
 
@@ -86,6 +91,8 @@ function cacheDirectory(location: unknown): string {
  * temporary file and renamed into place so readers never see a torn value.
  */
 export class FileCache extends BaseCache {
+  static override readonly knownOptions = declareOptions<FileCacheOptions>({ ...CULLING_OPTIONS, serializer: 'url' });
+
   readonly directory: string;
   private readonly serializer: Serializer;
   // `serializer: 'pickle'` means Django's own files, so a Django site can share the directory.
@@ -99,6 +106,14 @@ export class FileCache extends BaseCache {
     this.serializer = resolveSerializer(params.options?.serializer);
     this.format = this.serializer === pickleSerializer ? djangoFormat : cachetteFormat;
     ({ maxEntries: this.maxEntries, cullFrequency: this.cullFrequency } = readCullingOptions(params.options));
+  }
+
+  /** `file:///var/tmp/cachette`: a URL, like `location`, names an absolute directory. */
+  static paramsFromUrl(parsed: ParsedCacheUrl, common: CacheParams): CacheParams {
+    if (typeof common.location !== 'string' || !isAbsolute(common.location)) {
+      throw new InvalidCacheBackendError(`File cache URL '${parsed.url}' names no absolute directory (write file:///var/tmp/cachette)`);
+    }
+    return common;
   }
 
   /** The file holding a made key: never derived from the key's text, so no key can escape the directory. */
@@ -141,7 +156,17 @@ export class FileCache extends BaseCache {
   }
 
   protected async setItem(key: string, value: unknown, expiry: number | null): Promise<void> {
-    const contents = await this.encodeEntry(value, expiry);
+    await this.writeEntry(key, await this.encodeEntry(value, expiry));
+  }
+
+  /** Encodes every value before writing any file, so a value the serializer refuses leaves every key as it was. */
+  protected override async setManyItems(entries: ReadonlyArray<readonly [string, unknown]>, expiry: number | null): Promise<string[]> {
+    const encoded = await Promise.all(entries.map(async ([key, value]) => [key, await this.encodeEntry(value, expiry)] as const));
+    for (const [key, contents] of encoded) await this.writeEntry(key, contents);
+    return [];
+  }
+
+  private async writeEntry(key: string, contents: Buffer[]): Promise<void> {
     await this.cull();
     await this.writeAtomically(this.filePath(key), contents);
   }
@@ -179,7 +204,7 @@ export class FileCache extends BaseCache {
    */
   protected async touchItem(key: string, expiry: number | null): Promise<boolean> {
     const path = this.filePath(key);
-    const handle = await ignoreMissingFile(open(path, 'r+'), undefined);
+    const handle = await openCacheFile(path, constants.O_RDWR);
     if (!handle) return false;
     try {
       const start = Buffer.alloc(this.format.maxHeaderLength);
@@ -209,7 +234,7 @@ export class FileCache extends BaseCache {
     const body = Buffer.alloc(file.size - file.bodyOffset);
     const { bytesRead } = await file.handle.read(body, 0, body.length, file.bodyOffset);
     const temporary = await this.writeTemporary(path, [header, body.subarray(0, bytesRead)]);
-    const current = await ignoreMissingFile(stat(path), undefined);
+    const current = await ignoreMissingFile(lstat(path), undefined);
     if (current?.ino === file.inode) await this.renameOrRemove(temporary, path);
     else await ignoreMissingFile(unlink(temporary), undefined);
   }
@@ -258,7 +283,7 @@ export class FileCache extends BaseCache {
   override async storeStats(): Promise<StoreStats> {
     const files = await this.listCacheFiles();
     // A file removed since the listing (a read of an expired one, a cull) no longer counts.
-    const sizes = await Promise.all(files.map((path) => ignoreMissingFile(stat(path).then(({ size }) => size), undefined)));
+    const sizes = await Promise.all(files.map((path) => ignoreMissingFile(lstat(path).then(({ size }) => size), undefined)));
     const present = sizes.filter((size) => size !== undefined);
     return { entries: present.length, bytes: present.reduce((sum, size) => sum + size, 0), maxEntries: this.maxEntries };
   }
@@ -274,7 +299,7 @@ export class FileCache extends BaseCache {
    * truncated or foreign file is removed and reads as missing; other filesystem errors reject.
    */
   private async readLiveEntry(path: string): Promise<StoredEntry | undefined> {
-    const handle = await ignoreMissingFile(open(path, 'r'), undefined);
+    const handle = await openCacheFile(path, constants.O_RDONLY);
     if (!handle) return undefined;
     let contents: Buffer;
     let inode: number;

@@ -1,4 +1,4 @@
-import { open, stat } from 'node:fs/promises';
+import { lstat, open } from 'node:fs/promises';
 import { CacheTimeoutError } from '@cachette/cache-core';
 import { errorCode, ignoreMissingFile, unlinkIfSameFile } from './file-system';
 
@@ -21,7 +21,7 @@ async function acquire(lockPath: string): Promise<number> {
     } catch (error) {
       if (errorCode(error) !== 'EEXIST') throw error;
     }
-    const holder = await ignoreMissingFile(stat(lockPath), undefined);
+    const holder = await ignoreMissingFile(lstat(lockPath), undefined);
     if (holder && Date.now() - holder.mtimeMs > STALE_AFTER_MS) {
       await unlinkIfSameFile(lockPath, holder.ino);
       continue;

@@ -1,4 +1,5 @@
-import { stat, unlink } from 'node:fs/promises';
+import { constants } from 'node:fs';
+import { lstat, open, unlink, type FileHandle } from 'node:fs/promises';
 
 export function errorCode(error: unknown): string | undefined {
   return (error as NodeJS.ErrnoException | null)?.code;
@@ -16,9 +17,32 @@ export async function ignoreMissingFile<T>(operation: Promise<T>, fallback: T): 
 
 /**
  * Removes `path` if it is still the file with this inode: not one another process has renamed
- * or created there since it was looked at.
+ * or created there since it was looked at. A symlink is compared, and removed, as itself.
  */
 export async function unlinkIfSameFile(path: string, inode: number): Promise<void> {
-  const current = await ignoreMissingFile(stat(path), undefined);
+  const current = await ignoreMissingFile(lstat(path), undefined);
   if (current?.ino === inode) await ignoreMissingFile(unlink(path), undefined);
+}
+
+/**
+ * O_NOFOLLOW: a symlink planted where a cache file would be fails to open (ELOOP; EMLINK on
+ * FreeBSD) instead of being read or written through. O_NONBLOCK: a FIFO planted there opens at
+ * once instead of waiting for a writer. (Both are 0 where Node has no such flag, on Windows.)
+ */
+const NOT_THROUGH_LINKS = constants.O_NOFOLLOW | constants.O_NONBLOCK;
+
+/**
+ * Opens an existing cache file (`access`: `O_RDONLY` or `O_RDWR`); `undefined` when there is none.
+ * A symlink in its place is not a cache file: the link itself is removed, never what it points to.
+ */
+export async function openCacheFile(path: string, access: number): Promise<FileHandle | undefined> {
+  try {
+    return await open(path, access | NOT_THROUGH_LINKS);
+  } catch (error) {
+    const code = errorCode(error);
+    if (code === 'ENOENT') return undefined;
+    if (code !== 'ELOOP' && code !== 'EMLINK') throw error;
+    await ignoreMissingFile(unlink(path), undefined);
+    return undefined;
+  }
 }

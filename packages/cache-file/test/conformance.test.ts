@@ -1,4 +1,5 @@
 import { mkdtempSync, rmSync } from 'node:fs';
+import { readdir } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
@@ -23,6 +24,8 @@ function registerFileSuite(name: string, options: FileCacheOptions, values: Capa
       name,
       createCache: (params) => new FileCache({ ...params, location: directory, options: { ...params.options, ...options } }),
       capabilities: { ...CAPABILITIES, values },
+      // Entry files are named by the MD5 of the made key; temporary and lock files are not counted.
+      storedEntryCount: async () => (await readdir(directory)).filter((name) => /^[0-9a-f]{32}\.[a-z]+$/.test(name)).length,
     },
   );
 }

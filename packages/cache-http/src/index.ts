@@ -20,6 +20,7 @@ export {
   absoluteUri,
   hostDomain,
   isAllowedHost,
+  joinedHeaderLines,
   rawRequestOf,
   rememberRawRequest,
   requestHost,

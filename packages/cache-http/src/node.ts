@@ -7,6 +7,7 @@ import {
   cachePageOptions,
   groupHeaderList,
   hostDomain,
+  joinedHeaderLines,
   rememberRawRequest,
   type CacheMiddlewareOptions,
   type CachePageOptions,
@@ -72,11 +73,12 @@ export function requestView(request: IncomingMessage, target = request.url ?? '/
 
 /**
  * A Fetch `Request` for a Node request: repeated headers kept, the body streamed, aborted when the
- * client goes. A `Host` that is no host name throws `DisallowedHost` (answered with 400).
+ * client goes. A `Host` that is no host name, or is sent twice, throws `DisallowedHost` (answered with 400).
  */
 export function toRequest(request: IncomingMessage, target = request.url ?? '/'): Request {
-  const host = request.headers.host;
-  if (host !== undefined && hostDomain(host) === '') throw new DisallowedHost(`Invalid HTTP_HOST header: ${pyRepr(host)}. The domain name provided is not valid according to RFC 1034/1035.`);
+  // All its Host lines: Node's `headers.host` keeps the first of several, which would pass the check.
+  const host = joinedHeaderLines(request.rawHeaders, 'host');
+  if (host !== null && hostDomain(host) === '') throw new DisallowedHost(`Invalid HTTP_HOST header: ${pyRepr(host)}. The domain name provided is not valid according to RFC 1034/1035.`);
   const headers = new Headers();
   const raw = request.rawHeaders;
   for (let index = 0; index < raw.length; index += 2) {

@@ -4,7 +4,7 @@ import { patchResponse } from './decorators';
 import { readBodyUpTo } from './limited-body';
 import { headerListOfVary, isHeaderList, PageKeys, resolveCache, type CacheChoice, type CacheKeyOptions } from './cache-keys';
 import { DEFAULT_PAGE_SECONDS, getMaxAge, hasCacheControlDirective, hasVaryHeader, patchResponseHeaders, type HeaderStore } from './headers';
-import { hostDomain, isAllowedHost, requestHost, type RequestLike } from './request-uri';
+import { absoluteFormAuthority, hostDomain, isAllowedHost, requestHost, type RequestLike } from './request-uri';
 import { answerFromStore, BAD_REQUEST_PAGE, isStoredPage, PreparedPages, storedPage, type CachedPage } from './stored-page';
 
 export interface PageCacheOptions extends CacheKeyOptions {
@@ -38,11 +38,11 @@ export interface PageCacheOptions extends CacheKeyOptions {
 export type PageLookup =
   /** Answered from the cache. */
   | { readonly outcome: 'hit'; readonly page: CachedPage }
-  /** The host is malformed or not allowed: answer `page` (400) and do not call the handler. */
+  /** The host is malformed, repeated, not allowed, or not the one an absolute-form target names: answer `page` (400) and do not call the handler. */
   | { readonly outcome: 'refused'; readonly page: CachedPage }
   /** Not cached: call the handler, then hand its response to `miss`. */
   | { readonly outcome: 'miss'; readonly miss: PageMiss }
-  /** Not a request the page cache serves (a method other than GET and HEAD). */
+  /** Not a request the page cache serves (a method other than GET and HEAD, or an absolute-form target). */
   | { readonly outcome: 'bypass' };
 
 export const DEFAULT_MAX_BODY_BYTES = 1024 * 1024;
@@ -119,6 +119,9 @@ export class PageCache {
   lookup(request: RequestLike): Awaitable<PageLookup> {
     if (request.method !== 'GET' && request.method !== 'HEAD') return BYPASS;
     if (!this.hostAllowed(request)) return REFUSED;
+    const authority = absoluteFormAuthority(request);
+    // Keys name the `Host` header; an absolute-form target may name another host to the handler.
+    if (authority !== undefined) return authority === requestHost(request).toLowerCase() ? BYPASS : REFUSED;
     // No closure is made on the path of a synchronous cache: a hit allocates little.
     const cache = this.cache;
     const keys = new PageKeys(request, this.keyPrefix, this.options);

@@ -75,13 +75,51 @@ export function isAllowedHost(domain: string, patterns: readonly string[]): bool
   });
 }
 
-/** The host as Django's `get_host` reads it (before validation): forwarded host, `Host`, the URL's own. */
+/**
+ * A header as a WSGI server gives it to Django: its lines joined with `,`, whatever the case of
+ * their names; `null` when there is none. Node keeps only the first `Host` line, so two of them
+ * would otherwise read as one host here while another server reads the other.
+ */
+export function joinedHeaderLines(rawHeaders: readonly string[], lowerCaseName: string): string | null {
+  let joined: string | null = null;
+  for (let index = 0; index < rawHeaders.length; index += 2) {
+    const name = rawHeaders[index]!;
+    if (name.length !== lowerCaseName.length || name.toLowerCase() !== lowerCaseName) continue;
+    joined = joined === null ? rawHeaders[index + 1]! : `${joined},${rawHeaders[index + 1]!}`;
+  }
+  return joined;
+}
+
+/** A host header from the lines as received when the adapter recorded them, so repeated lines are seen. */
+function hostHeader(request: RequestLike, lowerCaseName: 'host' | 'x-forwarded-host'): string | null {
+  const rawHeaders = rawRequestOf(request)?.headers;
+  return rawHeaders === undefined ? request.headers.get(lowerCaseName) : joinedHeaderLines(rawHeaders, lowerCaseName);
+}
+
+/**
+ * The host as Django's `get_host` reads it (before validation): forwarded host, `Host`, the URL's
+ * own. A header sent twice gives both values joined with `,`, which no host check accepts.
+ */
 export function requestHost(request: RequestLike, options: RequestUriOptions = {}): string {
   if (options.useForwardedHost) {
-    const forwarded = request.headers.get('x-forwarded-host');
+    const forwarded = hostHeader(request, 'x-forwarded-host');
     if (forwarded !== null) return forwarded;
   }
-  return request.headers.get('host') ?? new URL(request.url).host;
+  return hostHeader(request, 'host') ?? new URL(request.url).host;
+}
+
+const ABSOLUTE_FORM = /^[a-z][a-z0-9+.-]*:\/\/([^/?#]*)/i;
+
+/**
+ * The authority of a request target in absolute form (`GET http://host/path`, as sent to
+ * proxies), lowercased; `undefined` for the usual origin form (`/path`) and when the adapter
+ * recorded no target. RFC 9112 says such a target names the host, while `Host` is what Node's
+ * `request.headers.host` and Django's `get_host` read.
+ */
+export function absoluteFormAuthority(request: RequestLike): string | undefined {
+  const target = rawRequestOf(request)?.target;
+  if (target === undefined || target.startsWith('/')) return undefined;
+  return ABSOLUTE_FORM.exec(target)?.[1]?.toLowerCase();
 }
 
 function requestScheme(request: RequestLike, options: RequestUriOptions): string {

@@ -1,7 +1,9 @@
 import {
   BaseCache,
+  CULLING_OPTIONS,
   MISSING,
   cullCount,
+  declareOptions,
   incrementedValue,
   nowInSeconds,
   readCullingOptions,
@@ -53,6 +55,8 @@ function storedExpiry(timeout: number | null): number {
  * Primitives answer synchronously and read the clock at most once, only for entries that expire.
  */
 export class LocMemCache extends BaseCache {
+  static override readonly knownOptions = declareOptions<LocMemOptions>({ ...CULLING_OPTIONS, serializer: 'url' });
+
   readonly location: string;
   readonly maxEntries: number;
   readonly cullFrequency: number;
@@ -103,7 +107,8 @@ export class LocMemCache extends BaseCache {
 
   /** One pass with one clock read, in the caller's keys: no made-key maps to translate back. */
   override getMany<T = unknown>(keys: Iterable<string>, version?: number): Promise<Map<string, T>> {
-    if (this.isObserved()) return super.getMany(keys, version);
+    // BaseCache's path also refuses a string, which is iterable by character, with a TypeError.
+    if (this.isObserved() || typeof keys === 'string') return super.getMany(keys, version);
     try {
       const now = nowInSeconds();
       const found = new Map<string, T>();

@@ -4,7 +4,7 @@ import { binaryProtocol, saslPlainRequest } from './binary/commands';
 import type { ConnectionOptions } from './connection';
 import { GetBatcher } from './get-batcher';
 import { checkKey } from './keys';
-import type { MemcachedProtocol, Sent, StorageVerb, StoreItem } from './protocol';
+import { MAX_EXPTIME, MIN_EXPTIME, type MemcachedProtocol, type Sent, type StorageVerb, type StoreItem } from './protocol';
 import type { MemcachedItem, PendingRequest } from './request';
 import { ServerPool, parseServers, type ServerNode } from './servers';
 import { textProtocol } from './text/commands';
@@ -68,7 +68,9 @@ function checkFlags(flags: number): number {
 }
 
 function checkExptime(exptime: number): number {
-  if (!Number.isInteger(exptime) || exptime > 0xffffffff) throw new RangeError(`A memcached exptime is an integer number of seconds; got ${exptime}`);
+  if (!Number.isInteger(exptime) || exptime < MIN_EXPTIME || exptime > MAX_EXPTIME) {
+    throw new RangeError(`A memcached exptime is an integer number of seconds from ${MIN_EXPTIME} to ${MAX_EXPTIME}; got ${exptime}`);
+  }
   return exptime;
 }
 

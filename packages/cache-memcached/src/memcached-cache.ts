@@ -8,6 +8,8 @@ import {
   NonNumericValueError,
   OutageReporter,
   ValueTooLargeError,
+  declareOptions,
+  decodeUrlComponent,
   memcacheKeyWarnings,
   resolveSerializer,
   serverStoreStats,
@@ -19,6 +21,7 @@ import {
 } from '@cachette/cache-core';
 import { MemcachedClient, type MemcachedClientOptions, type MemcachedItem } from './client';
 import { MAX_KEY_BYTES } from './keys';
+import { MAX_EXPTIME, MIN_EXPTIME } from './protocol';
 import { createItemCodec, type DjangoClient } from './django-flags';
 import type { ItemCodec } from './value-flags';
 
@@ -61,6 +64,21 @@ function isOutage(error: unknown): boolean {
  * binary protocol. `clear()` flushes every server entirely, whatever the key prefix.
  */
 export class MemcachedCache extends BaseCache {
+  static override readonly knownOptions = declareOptions<MemcachedCacheOptions>({
+    serializer: 'url',
+    djangoClient: 'url',
+    ignoreExceptions: 'url',
+    protocol: 'url',
+    username: 'url',
+    password: 'url',
+    tls: 'url',
+    connectTimeout: 'url',
+    operationTimeout: 'url',
+    poolSize: 'url',
+    failureLimit: 'url',
+    retryTimeout: 'url',
+  });
+
   readonly client: MemcachedClient;
   private readonly codec: ItemCodec;
   private readonly ignoreExceptions: boolean;
@@ -88,22 +106,25 @@ export class MemcachedCache extends BaseCache {
     if (at !== -1) {
       const userinfo = body.slice(0, at);
       const colon = userinfo.indexOf(':');
-      options.username = decodeURIComponent(colon === -1 ? userinfo : userinfo.slice(0, colon));
-      options.password = decodeURIComponent(colon === -1 ? '' : userinfo.slice(colon + 1));
+      options.username = decodeUrlComponent(colon === -1 ? userinfo : userinfo.slice(0, colon), parsed.url);
+      options.password = decodeUrlComponent(colon === -1 ? '' : userinfo.slice(colon + 1), parsed.url);
       body = body.slice(at + 1);
     }
-    const location = decodeURIComponent(body).split(',');
+    const location = decodeUrlComponent(body, parsed.url).split(',');
     return { ...common, location, options };
   }
 
-  /** Django's conversion: `null` never expires (0), 0 expires at once (-1), beyond 30 days an absolute Unix time. */
+  /**
+   * Django's conversion: `null` never expires (0), 0 expires at once (-1), beyond 30 days an
+   * absolute Unix time. Kept within the exptimes memcached reads (see `MAX_EXPTIME`): the last
+   * one is in January 2038, and a cache may always drop an entry early.
+   */
   override getBackendTimeout(timeout?: number | null): number {
     if (timeout === undefined) timeout = this.defaultTimeout;
     if (timeout === null) return 0;
-    let seconds = Math.trunc(timeout);
-    if (seconds === 0) seconds = -1;
-    if (seconds > MAX_RELATIVE_EXPTIME) seconds += Math.trunc(Date.now() / 1000);
-    return seconds;
+    const seconds = Math.trunc(timeout) || -1;
+    if (seconds <= MAX_RELATIVE_EXPTIME) return Math.max(seconds, MIN_EXPTIME);
+    return Math.min(seconds + Math.trunc(Date.now() / 1000), MAX_EXPTIME);
   }
 
   /** memcached's rules, raised rather than warned: such a key cannot be stored. Also counts UTF-8 bytes. */

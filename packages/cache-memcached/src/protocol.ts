@@ -1,6 +1,15 @@
 import type { ConnectionRequest, ReplyDecoder, ReplyQueue } from './connection';
 import type { MemcachedItem } from './request';
 
+/**
+ * memcached's text protocol reads an exptime as a signed 32-bit integer: beyond that range it
+ * silently wraps (a far expiry becomes "already expired", a negative one a few seconds), and a
+ * number JavaScript prints in exponent form fails the command line, after which memcached reads
+ * the value's bytes as commands. One range for both protocols, so a cache behaves alike on either.
+ */
+export const MIN_EXPTIME = -(2 ** 31);
+export const MAX_EXPTIME = 2 ** 31 - 1;
+
 /** The storage commands both protocols share; `cas` stores only if the item is unchanged since `gets`. */
 export type StorageVerb = 'set' | 'add' | 'replace' | 'append' | 'prepend' | 'cas';
 

@@ -9,6 +9,8 @@ const capabilities = {
   validatesKeysStrictly: true,
   atomicIncr: true,
   maxKeyLength: 250,
+  // The test servers run with memcached's default item size limit (-I 1m).
+  maxValueBytes: 1024 * 1024,
   timeoutGranularity: 1,
   clearIsGlobal: true,
   culling: false,

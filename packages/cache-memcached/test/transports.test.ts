@@ -1,8 +1,9 @@
 import { CacheConnectionError, InvalidCacheBackendError, createCache, registerCacheScheme } from '@cachette/cache-core';
-import { generateTlsFiles, serverSkipReason, startMemcached, type TestServer, type TlsFiles } from '@cachette/test-servers';
+import { serverSkipReason, startMemcached, type TestServer } from '@cachette/test-servers';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MemcachedClient } from '../src/client';
 import { MemcachedCache } from '../src/index';
+import { tlsMemcachedForSuite } from './tls-memcached';
 
 const credentials = { username: 'cachette', password: 'open sesame' };
 const saslSkip = await serverSkipReason('memcached', { sasl: true });
@@ -63,22 +64,16 @@ it('SASL with the text protocol is refused at construction', () => {
 });
 
 describe.skipIf(tlsSkip)(title("TLS against memcached -Z with a certificate made for the test", tlsSkip), () => {
-  let server: TestServer;
-  let tls: TlsFiles;
-  beforeAll(async () => {
-    tls = await generateTlsFiles();
-    server = await startMemcached({ tls });
-  });
-  afterAll(() => server.stop());
+  const suite = tlsMemcachedForSuite();
 
   for (const protocol of ['text', 'binary'] as const) {
     it(`${protocol}: works when the CA is trusted`, async () => {
-      expect(await roundTrip(new MemcachedClient(server.url, { protocol, tls: { ca: tls.ca } }))).toBe('over the wire ✓');
+      expect(await roundTrip(new MemcachedClient(suite.server.url, { protocol, tls: { ca: suite.tls.ca } }))).toBe('over the wire ✓');
     });
   }
 
   it('refuses a server whose certificate is not trusted', async () => {
-    const client = new MemcachedClient(server.url, { tls: true });
+    const client = new MemcachedClient(suite.server.url, { tls: true });
     await expect(client.get('k')).rejects.toBeInstanceOf(CacheConnectionError);
     await client.close();
   });

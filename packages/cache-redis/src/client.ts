@@ -160,7 +160,7 @@ export class RedisClient {
       return Promise.reject(error);
     }
     if (this.prefix !== undefined) return this.sendPrefixed(commandArgs, timeout, spec.reply);
-    return this.connection().send(commandArgs, timeout, spec.reply);
+    return this.connection().send(commandArgs, timeout, spec.reply, spec.inPlace);
   }
 
   /** Runs a Lua script by SHA1, sending its source only when the server does not know it yet. */
@@ -227,6 +227,7 @@ function withoutUndefined<T extends object>(options: T): Partial<T> {
 
 export { RedisConnection, type ConnectionOptions, type ConnectionState, type ReconnectOptions } from './connection';
 export { COMMANDS, type CommandSpec, type RedisKey, type ScanOptions, type SetOptions } from './commands';
+export { BulkStrings } from './resp/bulk-strings';
 export { RespDecoder, type RespDecoderCallbacks, type RespDecoderOptions, type RespValue } from './resp/decoder';
 export { encodeCommand, type RespArgument } from './resp/encoder';
 export { RedisReplyError } from './resp/reply-error';

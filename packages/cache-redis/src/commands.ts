@@ -1,4 +1,5 @@
 import { CacheProtocolError } from '@cachette/cache-core';
+import { BulkStrings } from './resp/bulk-strings';
 import type { RespValue } from './resp/decoder';
 import type { RespArgument } from './resp/encoder';
 
@@ -12,6 +13,8 @@ export type RedisKey = string | Buffer;
 export interface CommandSpec<A extends unknown[], R> {
   args(...args: A): RespArgument[];
   reply(value: RespValue): R;
+  /** Its reply is read in place: an array of bulk strings may come as `BulkStrings` (see `RespDecoder.expectBulkStrings`). */
+  readonly inPlace?: boolean;
 }
 
 export interface SetOptions {
@@ -86,6 +89,13 @@ function asBufferList(value: RespValue): Array<Buffer | null> {
   return value.map(asBuffer);
 }
 
+/** An `MGET`-shaped reply as `BulkStrings`, whether it was read in place or not. */
+function asBulkStrings(value: RespValue): BulkStrings {
+  if (value instanceof BulkStrings) return value;
+  if (Array.isArray(value) && value.every((item) => item === null || Buffer.isBuffer(item))) return BulkStrings.of(value as Array<Buffer | null>);
+  throw unexpected(value, 'an array of bulk strings');
+}
+
 function asScanPage(value: RespValue): [cursor: string, keys: Buffer[]] {
   if (!Array.isArray(value) || value.length !== 2 || !Array.isArray(value[1])) throw unexpected(value, 'a SCAN page');
   return [asText(value[0]!), value[1].map((key) => asBuffer(key)!)];
@@ -113,13 +123,19 @@ function scriptArguments(name: 'EVAL' | 'EVALSHA', body: string, keys: readonly 
   return [name, body, keys.length, ...keys, ...args];
 }
 
-const command = <A extends unknown[], R>(args: (...args: A) => RespArgument[], reply: (value: RespValue) => R): CommandSpec<A, R> => ({ args, reply });
+const command = <A extends unknown[], R>(args: (...args: A) => RespArgument[], reply: (value: RespValue) => R, inPlace = false): CommandSpec<A, R> => ({
+  args,
+  reply,
+  inPlace,
+});
 
 export const COMMANDS = {
   get: command((key: RedisKey) => ['GET', key], asBuffer),
   /** `true` when stored (`false` when `nx`/`xx` prevented it). */
   set: command(setArguments, (value) => value !== null),
   mget: command((...keys: RedisKey[]) => ['MGET', ...keys], asBufferList),
+  /** `MGET` with the values left in the reply's buffer, for a caller that decodes each one itself. */
+  mgetInPlace: command((...keys: RedisKey[]) => ['MGET', ...keys], asBulkStrings, true),
   mset: command((entries: Iterable<readonly [RedisKey, RespArgument]>) => ['MSET', ...[...entries].flat()], asOk),
   del: command((...keys: RedisKey[]) => ['DEL', ...keys], asNumber),
   unlink: command((...keys: RedisKey[]) => ['UNLINK', ...keys], asNumber),

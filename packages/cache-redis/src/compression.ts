@@ -59,9 +59,14 @@ export class Compressor {
   }
 }
 
+/** Whether `data[start, end)` is a value a `Compressor` compressed. */
+export function isCompressed(data: Buffer, start = 0, end = data.length): boolean {
+  return end - start >= HEADER_LENGTH && data[start] === MAGIC && data[start + 1] === COMPRESSED;
+}
+
 /** Undoes any `Compressor`, whatever algorithm wrote the value; other bytes pass through. */
 export function decompress(data: Buffer): Buffer {
-  if (data.length < HEADER_LENGTH || data[0] !== MAGIC || data[1] !== COMPRESSED) return data;
+  if (!isCompressed(data)) return data;
   const codec = CODEC_BY_ID.get(data[2]!);
   if (codec === undefined) throw new SerializationError(`Stored value names an unknown compression algorithm (${data[2]})`);
   try {

@@ -2,6 +2,7 @@ import { registerConformanceSuite, type Capabilities } from '@cachette/cache-con
 import type { CacheParams } from '@cachette/cache-core';
 import { redisClusterSkipReason, serverSkipReason, startRedis, startRedisCluster, type RedisClusterTestServer, type RedisTestServer } from '@cachette/test-servers';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { RedisClient } from './client';
 import { RedisCache, type RedisCacheOptions } from './index';
 import { startReplica } from '../test/replica';
 
@@ -27,6 +28,10 @@ function conformance(name: string, start: () => Promise<RedisTestServer[]>, layo
     afterAll(async () => {
       await Promise.all(servers.map((server) => server.stop()));
     });
+    // Raw clients, to count keys behind the cache's back; closed before the servers stop.
+    const rawClients = new Map<string, RedisClient>();
+    afterAll(() => Promise.all([...rawClients.values()].map((client) => client.close())));
+    const rawClient = (url: string): RedisClient => rawClients.get(url) ?? rawClients.set(url, new RedisClient({ url })).get(url)!;
     registerConformanceSuite(api, {
       name,
       createCache: (params: CacheParams) => {
@@ -34,6 +39,11 @@ function conformance(name: string, start: () => Promise<RedisTestServer[]>, layo
         return new RedisCache({ ...params, location, options: { ...options, ...params.options } });
       },
       capabilities: { ...capabilities, ...overrides },
+      storedEntryCount: async () => {
+        let keys = 0;
+        for (const server of servers) keys += await rawClient(server.url).dbsize();
+        return keys;
+      },
     });
   });
 }

@@ -70,6 +70,8 @@ interface PendingReply {
   errorsAsValues: boolean;
   /** Turns the raw reply into the caller's result; what it throws rejects the command. */
   readReply: ((value: RespValue) => unknown) | undefined;
+  /** The reply may be read in place (`RespDecoder.expectBulkStrings`). */
+  inPlace: boolean;
 }
 
 interface QueuedCommand {
@@ -166,15 +168,15 @@ export class RedisConnection {
    * with `RedisReplyError` for an error reply.
    */
   send(args: readonly RespArgument[], timeout?: number): Promise<RespValue>;
-  send<R>(args: readonly RespArgument[], timeout: number | undefined, readReply: (value: RespValue) => R): Promise<R>;
-  send(args: readonly RespArgument[], timeout = this.commandTimeout, readReply?: (value: RespValue) => unknown): Promise<unknown> {
+  send<R>(args: readonly RespArgument[], timeout: number | undefined, readReply: (value: RespValue) => R, inPlace?: boolean): Promise<R>;
+  send(args: readonly RespArgument[], timeout = this.commandTimeout, readReply?: (value: RespValue) => unknown, inPlace = false): Promise<unknown> {
     let bytes: Buffer;
     try {
       bytes = encodeCommand(args);
     } catch (error) {
       return Promise.reject(error);
     }
-    return new Promise((resolve, reject) => this.dispatch(bytes, this.pendingReply(resolve, reject, timeout, false, readReply)));
+    return new Promise((resolve, reject) => this.dispatch(bytes, this.pendingReply(resolve, reject, timeout, false, readReply, inPlace)));
   }
 
   /**
@@ -235,9 +237,10 @@ export class RedisConnection {
     timeout: number,
     errorsAsValues: boolean,
     readReply?: (value: RespValue) => unknown,
+    inPlace = false,
   ): PendingReply {
     const settle = resolve as PendingReply['resolve'];
-    return { resolve: settle, reject, deadline: timeout > 0 ? Date.now() + timeout : 0, settled: false, errorsAsValues, readReply };
+    return { resolve: settle, reject, deadline: timeout > 0 ? Date.now() + timeout : 0, settled: false, errorsAsValues, readReply, inPlace };
   }
 
   private dispatch(bytes: Buffer, reply: PendingReply): void {
@@ -271,6 +274,7 @@ export class RedisConnection {
 
   private write(bytes: Buffer, reply: PendingReply): void {
     this.inFlight.push(reply);
+    if (this.inFlight.length === 1) this.decoder.expectBulkStrings = reply.inPlace;
     this.armTimeout(reply.deadline);
     this.batch.push(bytes);
     this.batchBytes += bytes.length;
@@ -298,6 +302,8 @@ export class RedisConnection {
 
   private onReply(value: RespValue): void {
     const reply = this.inFlight.shift();
+    // The decoder reads the next reply as the command waiting for it asks.
+    this.decoder.expectBulkStrings = this.inFlight.peek()?.inPlace ?? false;
     if (this.settledPrefix > 0) this.settledPrefix--;
     if (reply === undefined) {
       // A reply nobody asked for means the stream is out of step: start over on a new socket.
@@ -473,6 +479,7 @@ export class RedisConnection {
 
   private failInFlight(error: Error): void {
     this.settledPrefix = 0;
+    this.decoder.expectBulkStrings = false;
     for (const reply of this.inFlight.drain()) this.settle(reply, error);
     this.batch = [];
     this.batchBytes = 0;

@@ -1,4 +1,4 @@
-import { CacheConnectionError, KeyNotFoundError, NonNumericValueError, createCache, registerCacheScheme } from '@cachette/cache-core';
+import { CacheConnectionError, KeyNotFoundError, NonNumericValueError, SerializationError, createCache, registerCacheScheme } from '@cachette/cache-core';
 import { serverSkipReason, startRedis, type RedisTestServer } from '@cachette/test-servers';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { RedisClient } from './client';
@@ -124,6 +124,24 @@ describe.skipIf(skip)(`RedisCache on one server${skip ? ` (skipped: ${skip})` : 
     expect(await zipped.get('small')).toBe('tiny');
     await zipped.set('number', 12345);
     expect((await raw.get(':1:number'))?.toString()).toBe('12345');
+  });
+
+  it.each(['v8', 'json'] as const)('reads every kind of stored value with getMany (%s), decoded in place from one MGET reply', async (serializer) => {
+    const zipped = cache({ options: { serializer, compress: { threshold: 100 } } });
+    const values = { large: { text: 'cachette '.repeat(2000) }, small: 'tiny', text: 'é中文 ✓', number: 12345, negative: -7, nothing: null, list: [1, 'two'] };
+    await zipped.setMany(values);
+    expect([...(await raw.get(':1:large'))!.subarray(0, 2)]).toEqual([0xca, 0x5a]);
+    const found = await zipped.getMany(['missing', ...Object.keys(values), 'small', 'also missing']);
+    expect(Object.fromEntries(found)).toEqual(values);
+    expect([...found.keys()]).toEqual([...Object.keys(values)]);
+  });
+
+  it('fails getMany with a SerializationError on a corrupt value, and reads the next getMany normally', async () => {
+    const redis = cache();
+    await redis.setMany({ good: 'value', other: 2 });
+    await raw.set(':1:corrupt', Buffer.from([0xca, 0x01, 0xff, 0x0f, 0x6f]));
+    await expect(redis.getMany(['good', 'corrupt', 'other'])).rejects.toBeInstanceOf(SerializationError);
+    expect(Object.fromEntries(await redis.getMany(['good', 'other']))).toEqual({ good: 'value', other: 2 });
   });
 
   it('deletes by pattern under its own prefix and version only, escaping glob characters in the prefix', async () => {

@@ -7,6 +7,9 @@ import {
   NonNumericValueError,
   OutageReporter,
   checkTimeout,
+  checkUrlParameters,
+  declareOptions,
+  deserializeRange,
   resolveSerializer,
   serverStoreStats,
   type CacheParams,
@@ -21,7 +24,7 @@ import {
 import type { RedisClient, RedisClientOptions } from './client';
 import { RedisCluster, isSlotError, type ClusterOptions, type ReadFrom } from './cluster/cluster-client';
 import { parseInfo } from './commands';
-import { Compressor, decompress, type CompressionOptions } from './compression';
+import { Compressor, decompress, isCompressed, type CompressionOptions } from './compression';
 import { RELEASE_LOCK, RedisLock, type LockOptions } from './lock';
 import { RedisReplyError } from './resp/reply-error';
 import { djangoRedisSerializer } from './django-format';
@@ -65,6 +68,37 @@ export interface RedisCacheParams extends CacheParams {
   options?: RedisCacheOptions;
 }
 
+/** The cache's options; those a URL's query can carry are marked `'url'`. */
+const REDIS_OPTIONS = declareOptions<RedisCacheOptions>({
+  serializer: 'url',
+  compress: 'object',
+  ignoreExceptions: 'url',
+  sharding: 'url',
+  cluster: 'url',
+  readFrom: 'url',
+  waitReplicas: 'url',
+  waitReplicasTimeout: 'url',
+  scanCount: 'url',
+  reverseKeyFunction: 'object',
+  tracking: 'object',
+  poolSize: 'url',
+  tls: 'url',
+  username: 'url',
+  password: 'url',
+  db: 'url',
+  protocol: 'url',
+  clientName: 'url',
+  readOnly: 'url',
+  connectTimeout: 'url',
+  commandTimeout: 'url',
+  reconnect: 'object',
+  offlineQueue: 'url',
+  keepAlive: 'url',
+  onPush: 'object',
+  setupCommands: 'object',
+  onSessionEnd: 'object',
+});
+
 const DEFAULT_LOCATION = 'redis://127.0.0.1:6379';
 /** What `storeStats()` takes from each primary's `INFO`, and `dbsize` (the selected database's `DBSIZE`). */
 const SERVER_STATS = ['redis_version', 'uptime_in_seconds', 'used_memory', 'maxmemory', 'keyspace_hits', 'keyspace_misses', 'evicted_keys', 'dbsize'];
@@ -89,6 +123,34 @@ function locationList(location: CacheParams['location']): string[] {
   if (location === undefined || location === '') return [DEFAULT_LOCATION];
   const list = typeof location === 'string' ? location.split(/[;,]/) : [...location];
   return list.map((entry) => entry.trim()).filter((entry) => entry !== '');
+}
+
+/** What a location URL's own query may carry: the connection parameters `parseRedisUrl` reads. */
+const LOCATION_QUERY = declareOptions<Pick<RedisClientOptions, 'db' | 'password' | 'username' | 'protocol' | 'clientName'>>({
+  db: 'url',
+  password: 'url',
+  username: 'url',
+  protocol: 'url',
+  clientName: 'url',
+});
+
+/**
+ * Refuses what no one would read in a location's query: the cache's own parameters and options
+ * belong in the configuration object (or a cache URL). Each entry of the list is checked (a
+ * cluster URL's last node carries the query).
+ */
+function checkLocationUrls(location: CacheParams['location']): void {
+  for (const url of locationList(location)) {
+    const queryStart = url.indexOf('?');
+    if (queryStart !== -1) checkUrlParameters({ url, scheme: 'redis', query: new URLSearchParams(url.slice(queryStart + 1)) }, LOCATION_QUERY, []);
+  }
+}
+
+/** A cache URL as a location: its query keeps the connection parameters, the others being the cache's (already read). */
+function locationOfUrl(parsed: ParsedCacheUrl): string {
+  const kept = [...parsed.query].filter(([name]) => LOCATION_QUERY.options.includes(name) || LOCATION_QUERY.urlParameters(parsed.scheme).includes(name));
+  const query = new URLSearchParams(kept).toString();
+  return `${parsed.scheme}://${parsed.body}${query ? `?${query}` : ''}`;
 }
 
 /** A cluster's seeds: the nodes of its locations (`redis+cluster://…`, `redis://h:1`, `h:1`) and of `options.cluster.nodes`. */
@@ -130,6 +192,8 @@ function valueCodec(options: RedisCacheOptions): Serializer {
       return compressor ? compressor.compress(bytes) : bytes;
     },
     deserialize: (bytes) => serializer.deserialize(decompress(bytes)),
+    deserializeRange: (data, start, end) =>
+      isCompressed(data, start, end) ? serializer.deserialize(decompress(data.subarray(start, end))) : deserializeRange(serializer, data, start, end),
   };
 }
 
@@ -157,6 +221,8 @@ function isOutage(error: unknown): boolean {
  * every prefix and every other application's keys in it included.
  */
 export class RedisCache extends BaseCache {
+  static override readonly knownOptions = REDIS_OPTIONS;
+
   readonly topology: Topology;
   private readonly codec: Serializer;
   private readonly options: RedisCacheOptions;
@@ -165,6 +231,7 @@ export class RedisCache extends BaseCache {
   constructor(params: RedisCacheParams = {}) {
     super(params);
     const options = (this.options = params.options ?? {});
+    checkLocationUrls(params.location);
     this.codec = valueCodec(options);
     if (options.sharding !== undefined && options.sharding !== 'consistent') {
       throw new TypeError(`Redis option sharding must be 'consistent'; got ${String(options.sharding)}`);
@@ -179,9 +246,12 @@ export class RedisCache extends BaseCache {
   /** Announces changed keys through `options.tracking` (client-side caching). */
   static readonly supportsChangeTracking = true;
 
-  /** The whole cache URL is the location: `rediss://user:pass@host/2`, `unix:///run/redis.sock?db=1`. */
+  /**
+   * The cache URL is the location (`rediss://user:pass@host/2`, `unix:///run/redis.sock?db=1`),
+   * its query reduced to the connection parameters.
+   */
   static paramsFromUrl(parsed: ParsedCacheUrl, common: CacheParams): CacheParams {
-    return { ...common, location: parsed.url };
+    return { ...common, location: locationOfUrl(parsed) };
   }
 
   /** Milliseconds (`null`: never); 0 for a timeout of 0 or less, which deletes. */
@@ -346,21 +416,33 @@ export class RedisCache extends BaseCache {
     return foundInOrder(keys, await this.getManyInOrder(keys));
   }
 
-  /** One MGET per server (per slot on a cluster); its replies come in key order, as the values go back. */
+  /**
+   * One MGET per server (per slot on a cluster); its replies come in key order, as the values go
+   * back. Each value is decoded straight out of the reply's buffer (`mgetInPlace`).
+   */
   protected override async getManyInOrder(keys: readonly string[]): Promise<unknown[]> {
     const groups = this.topology.partition(keys, false);
-    // A lone key is a GET: cheaper for the server than a one-key MGET, and on a cluster, where
-    // keys of different slots cannot share an MGET, most groups are one key.
-    const replies = await this.eachGroup(
-      groups,
-      (server, group) => (group.length === 1 ? server.get(group[0]!).then((bytes) => [bytes]) : server.mget(...group)),
-      (group) => group.map(() => null),
-    );
-    if (groups.length === 1 && groups[0]!.keys.length === keys.length) return replies[0]!.map((bytes) => this.decodeReply(bytes));
-    const byKey = new Map<string, Buffer | null>();
-    groups.forEach(({ keys: group }, index) => group.forEach((key, position) => byKey.set(key, replies[index]![position]!)));
-    return keys.map((key) => this.decodeReply(byKey.get(key) ?? null));
+    if (groups.length === 1) return this.readGroup(groups[0]!);
+    const values = await Promise.all(groups.map((group) => this.readGroup(group)));
+    const byKey = new Map<string, unknown>();
+    groups.forEach(({ keys: group }, index) => group.forEach((key, position) => byKey.set(key, values[index]![position])));
+    return keys.map((key) => byKey.get(key));
   }
+
+  /**
+   * A group's values, in its keys' order. A lone key is a GET: cheaper for the server than a
+   * one-key MGET, and on a cluster, where keys of different slots cannot share an MGET, most
+   * groups are one key. With `ignoreExceptions`, an unreachable server's keys read as missing.
+   */
+  private readGroup({ keys, run }: KeyGroup): Promise<unknown[]> {
+    const read = (): Promise<unknown[]> =>
+      keys.length === 1
+        ? run((server) => server.get(keys[0]!)).then((bytes) => [this.decodeReply(bytes)])
+        : run((server) => server.mgetInPlace(...keys)).then((strings) => strings.map(this.readValue, MISSING));
+    return this.options.ignoreExceptions ? this.guard(read, keys.map(() => MISSING)) : read();
+  }
+
+  private readonly readValue = (data: Buffer, start: number, end: number): unknown => deserializeRange(this.codec, data, start, end);
 
   private decodeReply(bytes: Buffer | null): unknown {
     return bytes === null ? MISSING : this.decode(bytes);

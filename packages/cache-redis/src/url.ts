@@ -1,4 +1,4 @@
-import { InvalidCacheBackendError } from '@cachette/cache-core';
+import { InvalidCacheBackendError, decodeUrlComponent } from '@cachette/cache-core';
 import { nodeAddress } from './cluster/slot-map';
 import type { ConnectionOptions } from './connection';
 
@@ -52,7 +52,7 @@ export function parseRedisUrl(url: string): ConnectionOptions {
   const scheme = parsed.protocol.slice(0, -1);
   const options: ConnectionOptions = {};
   if (scheme === 'unix' || scheme === 'redis+unix') {
-    options.path = decodeURIComponent(parsed.pathname);
+    options.path = decodeUrlComponent(parsed.pathname, url);
   } else if (scheme === 'redis' || scheme === 'rediss') {
     options.host = parsed.hostname.replace(/^\[(.*)\]$/, '$1') || '127.0.0.1';
     options.port = parsed.port ? integer('port', parsed.port, url) : 6379;
@@ -62,8 +62,8 @@ export function parseRedisUrl(url: string): ConnectionOptions {
   } else {
     throw new InvalidCacheBackendError(`'${url}' is not a Redis URL: the scheme must be redis, rediss or unix`);
   }
-  if (parsed.username) options.username = decodeURIComponent(parsed.username);
-  if (parsed.password) options.password = decodeURIComponent(parsed.password);
+  if (parsed.username) options.username = decodeUrlComponent(parsed.username, url);
+  if (parsed.password) options.password = decodeUrlComponent(parsed.password, url);
   return { ...options, ...queryOptions(parsed.searchParams, url) };
 }
 

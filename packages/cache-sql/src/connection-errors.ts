@@ -24,3 +24,12 @@ export function isConnectionFailure(error: unknown): boolean {
   }
   return typeof message === 'string' && POSTGRES_CLIENT_MESSAGES.test(message);
 }
+
+// A statement the database refuses for its size: MySQL/MariaDB's max_allowed_packet, SQLite's
+// length limit, PostgreSQL's SQLSTATE 54000 (program limit exceeded, such as a 1 GB field).
+const TOO_LARGE_CODES = new Set(['ER_NET_PACKET_TOO_LARGE', 'SQLITE_TOOBIG', '54000']);
+
+export function isValueTooLarge(error: unknown): boolean {
+  const { code } = (error ?? {}) as { code?: unknown };
+  return typeof code === 'string' && TOO_LARGE_CODES.has(code);
+}

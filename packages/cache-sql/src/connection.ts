@@ -1,10 +1,10 @@
-import { InvalidCacheBackendError, redactUrlPassword } from '@cachette/cache-core';
+import { InvalidCacheBackendError, decodeUrlComponent, redactUrlPassword } from '@cachette/cache-core';
 import type { Dialect, DialectName, SqlDriver } from './dialects/dialect';
 import { mysqlDialect } from './dialects/mysql';
 import { postgresDialect } from './dialects/postgres';
 import { sqliteDialect } from './dialects/sqlite';
-import { asMysqlClient, mysqlDriver, openMysql } from './drivers/mysql-driver';
-import { isPostgresClient, openPostgres, postgresDriver, type PoolSettings } from './drivers/postgres-driver';
+import { MYSQL_URL_PARAMETERS, asMysqlClient, mysqlDriver, openMysql } from './drivers/mysql-driver';
+import { POSTGRES_URL_PARAMETERS, isPostgresClient, openPostgres, postgresDriver, type PoolSettings } from './drivers/postgres-driver';
 import { isSqliteDatabase, openSqlite, sqliteDriver } from './drivers/sqlite-driver';
 
 const DIALECTS: Record<DialectName, Dialect> = { sqlite: sqliteDialect, postgres: postgresDialect, mysql: mysqlDialect };
@@ -16,6 +16,15 @@ const SCHEME_DIALECTS: Record<string, DialectName> = {
   mysql: 'mysql',
   mariadb: 'mysql',
 };
+
+/** The query parameters each database's driver reads from its URLs (SQLite's reads none). */
+const DRIVER_URL_PARAMETERS: Record<DialectName, readonly string[]> = { sqlite: [], postgres: POSTGRES_URL_PARAMETERS, mysql: MYSQL_URL_PARAMETERS };
+
+/** What a database URL of `scheme` may carry in its query for the driver. */
+export function driverUrlParameters(scheme: string): readonly string[] {
+  const dialect = SCHEME_DIALECTS[scheme.toLowerCase()];
+  return dialect ? DRIVER_URL_PARAMETERS[dialect] : [];
+}
 
 /** Where the cache's database is: a URL, or the application's own client. */
 export interface ConnectionSettings extends PoolSettings {
@@ -50,9 +59,16 @@ function dialectOfUrl(url: string): DialectName {
 }
 
 
+/** A server's URL that its driver could not parse is refused now, not with a bare TypeError on first use. */
+function checkServerUrl(url: string, dialect: Dialect): void {
+  if (!URL.canParse(url)) {
+    throw new InvalidCacheBackendError(`'${redactUrlPassword(url)}' is not a valid ${dialect.title} URL (expected ${dialect.name}://user:password@host:port/database)`);
+  }
+}
+
 /** The file of a sqlite URL: `sqlite:///abs/path.db` → `/abs/path.db`, `sqlite://:memory:` → `:memory:`. */
 export function sqlitePath(url: string): string {
-  return decodeURIComponent(url.replace(/^sqlite:(\/\/)?/i, '').replace(/\?.*$/, ''));
+  return decodeUrlComponent(url.replace(/^sqlite:(\/\/)?/i, '').replace(/\?.*$/, ''), url);
 }
 
 function clientConnection(client: unknown, dialectName: DialectName | undefined, settings: PoolSettings): DatabaseConnection {
@@ -77,5 +93,6 @@ export function databaseConnection(settings: ConnectionSettings): DatabaseConnec
     throw new TypeError("The SQL cache needs a database URL as location (e.g. 'sqlite:///var/cache/app.db') or an options.client");
   }
   const dialect = DIALECTS[dialectOfUrl(url)];
+  if (dialect !== sqliteDialect) checkServerUrl(url, dialect);
   return { dialect, description: redactUrlPassword(url), open: () => OPENERS[dialect.name](url, settings) };
 }

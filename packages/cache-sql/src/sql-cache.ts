@@ -1,9 +1,13 @@
 import {
   BaseCache,
+  CULLING_OPTIONS,
   CacheConnectionError,
   CacheError,
   MISSING,
+  checkUrlParameters,
+  declareOptions,
   incrementedValue,
+  parseCacheUrl,
   nowInSeconds,
   readCullingOptions,
   resolveSerializer,
@@ -15,9 +19,10 @@ import {
   type SerializerOption,
   type StoreStats,
   publishSwallowedError,
+  ValueTooLargeError,
 } from '@cachette/cache-core';
-import { isConnectionFailure } from './connection-errors';
-import type { DatabaseConnection } from './connection';
+import { isConnectionFailure, isValueTooLarge } from './connection-errors';
+import { driverUrlParameters, type DatabaseConnection } from './connection';
 import { EXPIRES, KEY, VALUE, checkTableName, parseExpiry, type DialectName, type QueryResult, type SqlDriver } from './dialects/dialect';
 import { DatabaseRoutes, type SqlReadOperation, type SqlRouter, type SqlWriteOperation } from './routing';
 import { CacheStatements, KEYS_PER_STATEMENT } from './statements';
@@ -74,7 +79,36 @@ export interface SqlCacheParams extends CacheParams {
   options?: SqlCacheOptions;
 }
 
-const CACHE_OPTION_NAMES = new Set(['table', 'createTable', 'serializer', 'poolSize', 'connectTimeout', 'queryTimeout', 'maxEntries', 'cullFrequency', 'dialect', 'timeZone']);
+/** The cache's options (those a URL can carry marked `'url'`), and the parameters its database URLs carry for the driver. */
+const SQL_OPTIONS = declareOptions<SqlCacheOptions>(
+  {
+    ...CULLING_OPTIONS,
+    table: 'url',
+    createTable: 'url',
+    client: 'object',
+    dialect: 'url',
+    serializer: 'url',
+    timeZone: 'url',
+    poolSize: 'url',
+    connectTimeout: 'url',
+    queryTimeout: 'url',
+    replicas: 'object',
+    databases: 'object',
+    router: 'object',
+    replicaCooldown: 'url',
+  },
+  driverUrlParameters,
+);
+
+/** What a database URL's own query may carry: its driver's parameters, the cache's never reaching it. */
+const DATABASE_URL_QUERY = declareOptions<Record<never, never>>({}, driverUrlParameters);
+
+/** The database URLs of a cache's parameters: `location`, `replicas` and `databases` given as URLs. */
+function databaseUrls(params: SqlCacheParams): string[] {
+  const options = params.options ?? {};
+  const targets = [params.location, ...(Array.isArray(options.replicas) ? options.replicas : []), ...Object.values(options.databases ?? {})];
+  return targets.filter((target): target is string => typeof target === 'string');
+}
 
 function positiveNumber(name: string, value: unknown, fallback: number, allowZero = false): number {
   if (value === undefined) return fallback;
@@ -99,6 +133,7 @@ export function cacheTableOf(params: SqlCacheParams): { table: string; routes: D
     connectTimeoutSeconds: positiveNumber('connectTimeout', options.connectTimeout, 10),
     queryTimeoutSeconds: positiveNumber('queryTimeout', options.queryTimeout, 30),
   });
+  for (const url of databaseUrls(params)) checkUrlParameters(parseCacheUrl(url), DATABASE_URL_QUERY, []);
   return { table: checkTableName(options.table ?? DEFAULT_TABLE), routes };
 }
 
@@ -113,6 +148,8 @@ function chunks<T>(items: readonly T[]): T[][] {
  * with each operation in as few statements as the database allows.
  */
 export class SqlCache extends BaseCache {
+  static override readonly knownOptions = SQL_OPTIONS;
+
   readonly table: string;
   private readonly routes: DatabaseRoutes;
   private readonly statements: CacheStatements;
@@ -124,15 +161,20 @@ export class SqlCache extends BaseCache {
   /** Each database's driver, opened on its first query. */
   private readonly drivers = new Map<string, Promise<SqlDriver>>();
 
-  /** A database URL carries the cache's options in its query; the rest of the query stays with the URL. */
+  /**
+   * A database URL carries the cache's parameters and options in its query; its driver's
+   * parameters stay with the URL. Any other name is refused.
+   */
   static paramsFromUrl(parsed: ParsedCacheUrl, common: CacheParams): SqlCacheParams {
+    checkUrlParameters(parsed, SQL_OPTIONS);
     const cacheOptions: Record<string, unknown> = {};
     const databaseQuery = new URLSearchParams();
     const commonOptions = (common.options ?? {}) as Record<string, unknown>;
+    const driverParameters = driverUrlParameters(parsed.scheme);
     for (const [name, text] of parsed.query) {
       const optionName = name.replace(/_([a-z])/g, (_, letter: string) => letter.toUpperCase());
-      if (CACHE_OPTION_NAMES.has(optionName)) cacheOptions[optionName] = commonOptions[optionName];
-      else if (!['timeout', 'keyPrefix', 'version'].includes(optionName)) databaseQuery.append(name, text);
+      if (SQL_OPTIONS.urlOptions.includes(optionName)) cacheOptions[optionName] = commonOptions[optionName];
+      else if (driverParameters.includes(name)) databaseQuery.append(name, text);
     }
     const query = databaseQuery.toString();
     return { ...common, location: `${parsed.scheme}://${parsed.body}${query ? `?${query}` : ''}`, options: cacheOptions };
@@ -421,6 +463,11 @@ export class SqlCache extends BaseCache {
   }
 
   private rethrow(database: string, error: unknown): never {
+    if (isValueTooLarge(error)) {
+      throw new ValueTooLargeError(`The ${this.routes.dialect.title} database refused a statement on cache table '${this.table}' as too large, so it stored nothing: ${(error as Error).message}`, {
+        cause: error,
+      });
+    }
     throw error instanceof CacheError || !isConnectionFailure(error) ? error : this.connectionError(database, error);
   }
 

@@ -1,7 +1,7 @@
 import mysql from 'mysql2/promise';
 import pg from 'pg';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { CacheConnectionError, NonNumericValueError, createCache, registerCacheScheme, v8Serializer } from '@cachette/cache-core';
+import { CacheConnectionError, InvalidCacheBackendError, NonNumericValueError, createCache, registerCacheScheme, v8Serializer } from '@cachette/cache-core';
 import { startFaultProxy } from '@cachette/test-servers';
 import { SqlCache, type SqlCacheParams } from '../src/index';
 import { DATABASE_TARGETS, type TestDatabase } from './databases';
@@ -347,7 +347,7 @@ describe('SqlCache: configuration and failures', () => {
   });
 
   it('rejects table names it could not quote safely, and locations that are not database URLs', () => {
-    expect(() => new SqlCache({ location: 'sqlite://:memory:', options: { table: 'x"; DROP TABLE y; --' } })).toThrow(TypeError);
+    expect(() => new SqlCache({ location: 'sqlite://:memory:', options: { table: 'x"; DROP TABLE y; --' } })).toThrow(InvalidCacheBackendError);
     expect(() => new SqlCache({ location: 'sqlite://:memory:', options: { table: 't'.repeat(56) } })).toThrow(/1–55 letters/);
     expect(new SqlCache({ location: 'sqlite://:memory:', options: { table: 't'.repeat(55) } }).table).toBe('t'.repeat(55));
     expect(() => new SqlCache({ location: 'redis://localhost' })).toThrow(/sqlite:\/\/, postgres:\/\/ or mysql:\/\//);

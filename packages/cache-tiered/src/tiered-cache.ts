@@ -3,6 +3,7 @@ import {
   InvalidCacheBackendError,
   MISSING,
   NotSupportedError,
+  declareOptions,
   defaultKeyFunction,
   resolveCacheSetting,
   unwrapStale,
@@ -84,6 +85,15 @@ function checkLocalTimeout(value: unknown): number | null | undefined {
  * tier's own prefix and version are not used. Locks, `ttl` and counters are the shared tier's.
  */
 export class TieredCache extends BaseCache {
+  static override readonly knownOptions = declareOptions<TieredCacheOptions>({
+    shared: 'object',
+    local: 'object',
+    localTimeout: 'url',
+    invalidation: 'url',
+    broadcastPrefixes: 'object',
+    resolveFrom: 'url',
+  });
+
   readonly coherence: Coherence;
   /** The shared tier, as constructed from `options.shared` (for `storeStats()`, raw clients). */
   readonly sharedCache: BaseCache;

@@ -51,6 +51,15 @@ describe('cachette conformance', () => {
     expect(result.code).toBe(0);
   }, 240_000);
 
+  it("consults a target's storedEntryCount: entries written behind the cache's back fail the bad-input tests", async () => {
+    const result = await run(['conformance', './growing-store-target.mjs', '--only', 'bad input', '--json'], { cwd: fixtures });
+    const report = jsonOf(result) as { results: Array<{ name: string; status: string; error?: string }> };
+    const failed = report.results.filter((test) => test.status === 'failed');
+    expect(failed.map((test) => test.name)).toContain('locmem with a growing store: bad input › bad keys: non-strings reject with InvalidCacheKey, memcached-unsafe keys warn (or reject on strict backends)');
+    expect(failed[0]!.error).toMatch(/behind the cache's back/);
+    expect(result.code).toBe(1);
+  });
+
   it('exits with 2 for a module it cannot find or use, and for an unknown capability', async () => {
     const cases: Array<[string[], RegExp]> = [
       [['conformance'], /Name the module to test/],

@@ -1,5 +1,7 @@
 export type { ControllableServer, Endpoint, ServerKind, ServerNeeds, ServerSource, TestServer, TlsFiles } from './types.js';
 export { serverSkipReason } from './availability.js';
+/** A loopback port nothing listens on (for "server unreachable" tests): connections to it are refused. */
+export { freePort as closedPort } from './ports.js';
 export { startRedis, type RedisOptions, type RedisTestServer } from './redis.js';
 export {
   redisClusterSkipReason,

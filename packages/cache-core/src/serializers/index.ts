@@ -5,7 +5,7 @@ import type { Serializer } from './serializer';
 import { v8Serializer } from './v8-serializer';
 
 export type { Serializer } from './serializer';
-export { decodeDecimalInteger, isDecimalInteger } from './serializer';
+export { decodeDecimalInteger, deserializeRange, isDecimalInteger } from './serializer';
 export { jsonSerializer } from './json-serializer';
 export { v8Serializer } from './v8-serializer';
 export { dumpPickle, loadPickle, pickleSerializer, type PickleProtocol } from './pickle/index';

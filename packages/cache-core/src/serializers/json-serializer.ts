@@ -1,5 +1,5 @@
 import { SerializationError } from '../errors';
-import { decodeDecimalInteger, encodeDecimalInteger, isDecimalInteger, type Serializer } from './serializer';
+import { decodeDecimalIntegerRange, encodeDecimalInteger, isDecimalInteger, type Serializer } from './serializer';
 
 function reject(path: string, what: string): never {
   throw new SerializationError(`The JSON serializer cannot store ${what} at ${path || 'the top level'}; use the v8 serializer`);
@@ -13,6 +13,8 @@ function checkJsonSafe(value: unknown, path: string, seen: Set<object>): void {
       return;
     case 'number':
       if (!Number.isFinite(value)) reject(path, String(value));
+      // JSON.stringify writes -0 as 0.
+      if (Object.is(value, -0)) reject(path, '-0');
       return;
     case 'object': {
       if (value === null) return;
@@ -35,6 +37,16 @@ function checkJsonSafe(value: unknown, path: string, seen: Set<object>): void {
   }
 }
 
+function readJson(data: Buffer, start: number, end: number): unknown {
+  const integer = decodeDecimalIntegerRange(data, start, end);
+  if (integer !== undefined) return integer;
+  try {
+    return JSON.parse(data.toString('utf8', start, end));
+  } catch (error) {
+    throw new SerializationError(`Stored value is not JSON: ${(error as Error).message}`, { cause: error });
+  }
+}
+
 /**
  * Portable JSON text, readable from any language. Stores strings, finite numbers, booleans, null,
  * arrays and plain objects; rejects everything else (undefined, BigInt, Date, Map, Buffer, …)
@@ -46,16 +58,15 @@ export const jsonSerializer: Serializer = {
   serialize(value: unknown): Buffer {
     if (isDecimalInteger(value)) return encodeDecimalInteger(value);
     checkJsonSafe(value, '', new Set());
-    return Buffer.from(JSON.stringify(value), 'utf8');
+    const text = JSON.stringify(value);
+    // Decimal text beyond 2^53 reads back as a BigInt (a counter the server incremented): a number
+    // that JSON writes that way gets a fraction, so it reads back as a number.
+    return Buffer.from(typeof value === 'number' && /^-?\d+$/.test(text) ? `${text}.0` : text, 'utf8');
   },
 
   deserialize(data: Buffer): unknown {
-    const integer = decodeDecimalInteger(data);
-    if (integer !== undefined) return integer;
-    try {
-      return JSON.parse(data.toString('utf8'));
-    } catch (error) {
-      throw new SerializationError(`Stored value is not JSON: ${(error as Error).message}`, { cause: error });
-    }
+    return readJson(data, 0, data.length);
   },
+
+  deserializeRange: readJson,
 };

@@ -9,6 +9,16 @@ export interface Serializer {
   serialize(value: unknown): Buffer;
   /** Throws `SerializationError` for bytes it did not write. */
   deserialize(data: Buffer): unknown;
+  /**
+   * Optional: `deserialize` of `data[start, end)` without a Buffer for the slice, for a backend
+   * that reads many values out of one reply (Redis `MGET`). Same results, same errors.
+   */
+  deserializeRange?(data: Buffer, start: number, end: number): unknown;
+}
+
+/** `data[start, end)` deserialized, in place where the serializer can. */
+export function deserializeRange(serializer: Serializer, data: Buffer, start: number, end: number): unknown {
+  return serializer.deserializeRange ? serializer.deserializeRange(data, start, end) : serializer.deserialize(data.subarray(start, end));
 }
 
 const DECIMAL_INTEGER = /^-?(0|[1-9][0-9]*)$/;
@@ -31,8 +41,13 @@ export function encodeDecimalInteger(value: number): Buffer {
  * writes integers of any size, up to its own limit of 4300 digits).
  */
 export function decodeDecimalInteger(data: Buffer, maxLength = 21): number | bigint | undefined {
-  if (data.length === 0 || data.length > maxLength) return undefined;
-  const text = data.toString('latin1');
+  return decodeDecimalIntegerRange(data, 0, data.length, maxLength);
+}
+
+/** `decodeDecimalInteger` of `data[start, end)`. */
+export function decodeDecimalIntegerRange(data: Buffer, start: number, end: number, maxLength = 21): number | bigint | undefined {
+  if (end <= start || end - start > maxLength) return undefined;
+  const text = data.toString('latin1', start, end);
   if (!DECIMAL_INTEGER.test(text)) return undefined;
   const number = Number(text);
   return Number.isSafeInteger(number) ? number : BigInt(text);

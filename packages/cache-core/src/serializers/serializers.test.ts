@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { SerializationError } from '../errors';
-import { jsonSerializer, pickleSerializer, resolveSerializer, v8Serializer } from './index';
+import { deserializeRange, jsonSerializer, pickleSerializer, resolveSerializer, v8Serializer } from './index';
 
 const richValues: Array<[string, unknown]> = [
   ['string', 'héllo 清 😀'],
@@ -69,6 +69,11 @@ describe('jsonSerializer', () => {
     expect(jsonSerializer.deserialize(jsonSerializer.serialize(value))).toEqual(value);
   });
 
+  it('keeps an integer beyond 2^53 a number (found by fuzzing: it read back as a BigInt)', () => {
+    for (const value of [2 ** 53, -(2 ** 60), 1e20]) expect(jsonSerializer.deserialize(jsonSerializer.serialize(value))).toBe(value);
+    expect(jsonSerializer.deserialize(Buffer.from('9007199254740993'))).toBe(9007199254740993n);
+  });
+
   it('writes plain JSON text', () => {
     expect(jsonSerializer.serialize({ a: 1 }).toString()).toBe('{"a":1}');
     expect(jsonSerializer.serialize(7).toString()).toBe('7');
@@ -83,6 +88,9 @@ describe('jsonSerializer', () => {
     ['a Buffer', Buffer.from('x')],
     ['NaN', NaN],
     ['a function in an array', [() => 1]],
+    // Found by fuzzing (serializers.fuzz.test.ts): JSON.stringify wrote -0 as 0.
+    ['negative zero', -0],
+    ['a nested negative zero', { a: [-0] }],
   ])('rejects %s instead of changing it', (_name, value) => {
     expect(() => jsonSerializer.serialize(value)).toThrow(SerializationError);
   });
@@ -106,5 +114,42 @@ describe('resolveSerializer', () => {
   it('rejects anything else', () => {
     expect(() => resolveSerializer('yaml')).toThrow(TypeError);
     expect(() => resolveSerializer({})).toThrow(TypeError);
+  });
+});
+
+describe('deserializeRange: a value read out of a larger buffer', () => {
+  /** `bytes` between unrelated bytes, as one value of an MGET reply lies in the socket's chunk. */
+  const embedded = (bytes: Buffer): [Buffer, number, number] => [Buffer.concat([Buffer.from('$9\r\n12'), bytes, Buffer.from('99\r\n')]), 6, 6 + bytes.length];
+  const jsonValues: Array<[string, unknown]> = [
+    ['string', 'héllo 清 😀'],
+    ['float', 1.5],
+    ['null', null],
+    ['nested', { list: [1, 'a', { deep: [null, true] }] }],
+  ];
+
+  it.each([...richValues, ['integer', 42], ['negative integer', -7]] as Array<[string, unknown]>)('v8: %s', (_name, value) => {
+    expect(deserializeRange(v8Serializer, ...embedded(v8Serializer.serialize(value)))).toEqual(value);
+  });
+
+  it.each([...jsonValues, ['integer', 42]] as Array<[string, unknown]>)('json: %s', (_name, value) => {
+    expect(deserializeRange(jsonSerializer, ...embedded(jsonSerializer.serialize(value)))).toEqual(value);
+  });
+
+  it('falls back to deserialize for a serializer without it (pickle)', () => {
+    expect(deserializeRange(pickleSerializer, ...embedded(pickleSerializer.serialize({ a: [1, 'b'] })))).toEqual({ a: [1, 'b'] });
+  });
+
+  it('rejects what the serializer did not write, as deserialize does', () => {
+    const corrupt = Buffer.from([0xca, 0x01, 0xff, 0x0f, 0x6f]);
+    expect(() => deserializeRange(v8Serializer, ...embedded(corrupt))).toThrow(SerializationError);
+    expect(() => deserializeRange(v8Serializer, ...embedded(Buffer.from([0xca, 0x07])))).toThrow(/format 7/);
+    expect(() => deserializeRange(v8Serializer, ...embedded(Buffer.from('12x')))).toThrow(SerializationError);
+    expect(() => deserializeRange(jsonSerializer, ...embedded(Buffer.from('{')))).toThrow(SerializationError);
+  });
+
+  it('reads a string only up to the end it is given, not to the end of the buffer', () => {
+    const stored = v8Serializer.serialize('abc');
+    const [buffer, start, end] = embedded(stored);
+    expect(() => deserializeRange(v8Serializer, buffer, start, end - 1)).toThrow(SerializationError);
   });
 });

@@ -1,6 +1,6 @@
 import { DefaultDeserializer, DefaultSerializer } from 'node:v8';
 import { SerializationError } from '../errors';
-import { decodeDecimalInteger, encodeDecimalInteger, isDecimalInteger, type Serializer } from './serializer';
+import { decodeDecimalIntegerRange, encodeDecimalInteger, isDecimalInteger, type Serializer } from './serializer';
 import { readV8String } from './v8-strings';
 
 /**
@@ -18,6 +18,28 @@ function typeName(value: unknown): string {
   if (typeof value === 'function') return 'function';
   if (typeof value === 'symbol') return 'symbol';
   return Object.prototype.toString.call(value).slice(8, -1);
+}
+
+/** A stored value from `data[start, end)`; a Buffer of its own only for what V8 must read. */
+function readStored(data: Buffer, start: number, end: number): unknown {
+  if (end - start >= 2 && data[start] === MAGIC) {
+    if (data[start + 1] !== FORMAT_VERSION) {
+      throw new SerializationError(`Stored value has Cachette format ${data[start + 1]}; this version reads format ${FORMAT_VERSION}`);
+    }
+    const text = readV8String(data, start + HEADER.length, end);
+    if (text !== undefined) return text;
+    try {
+      const deserializer = new DefaultDeserializer(data.subarray(start, end));
+      deserializer.readRawBytes(HEADER.length);
+      deserializer.readHeader();
+      return deserializer.readValue();
+    } catch (error) {
+      throw new SerializationError(`Stored value is corrupt: ${(error as Error).message}`, { cause: error });
+    }
+  }
+  const integer = decodeDecimalIntegerRange(data, start, end);
+  if (integer === undefined) throw new SerializationError('Stored value was not written by the v8 serializer');
+  return integer;
 }
 
 export const v8Serializer: Serializer = {
@@ -41,23 +63,8 @@ export const v8Serializer: Serializer = {
   },
 
   deserialize(data: Buffer): unknown {
-    if (data.length >= 2 && data[0] === MAGIC) {
-      if (data[1] !== FORMAT_VERSION) {
-        throw new SerializationError(`Stored value has Cachette format ${data[1]}; this version reads format ${FORMAT_VERSION}`);
-      }
-      const text = readV8String(data, HEADER.length);
-      if (text !== undefined) return text;
-      try {
-        const deserializer = new DefaultDeserializer(data);
-        deserializer.readRawBytes(HEADER.length);
-        deserializer.readHeader();
-        return deserializer.readValue();
-      } catch (error) {
-        throw new SerializationError(`Stored value is corrupt: ${(error as Error).message}`, { cause: error });
-      }
-    }
-    const integer = decodeDecimalInteger(data);
-    if (integer === undefined) throw new SerializationError('Stored value was not written by the v8 serializer');
-    return integer;
+    return readStored(data, 0, data.length);
   },
+
+  deserializeRange: readStored,
 };

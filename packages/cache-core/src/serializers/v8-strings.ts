@@ -7,11 +7,20 @@ const ONE_BYTE_STRING = 0x22; // '"': Latin-1 bytes
 const TWO_BYTE_STRING = 0x63; // 'c': UTF-16LE bytes, after padding that aligns them
 
 /**
- * Reads a string written by V8's serializer starting at `offset`, without a V8 Deserializer
+ * `Buffer#latin1Slice`, what `toString('latin1', start, end)` ends in, called directly: the
+ * argument handling in between costs about a sixth of reading a 100-byte string, which a Redis
+ * `getMany` does for every value. Node has had it on every Buffer since its first versions.
+ */
+interface LatinSlicing extends Buffer {
+  latin1Slice(start: number, end: number): string;
+}
+
+/**
+ * Reads a string written by V8's serializer in `data[offset, end)`, without a V8 Deserializer
  * (about a microsecond to set up each time, the main cost of reading a cached string). Returns
  * `undefined` for anything that is not exactly one string, which V8 then reads as before.
  */
-export function readV8String(data: Buffer, offset: number): string | undefined {
+export function readV8String(data: Buffer, offset: number, end = data.length): string | undefined {
   if (data[offset] !== V8_HEADER[0] || data[offset + 1] !== V8_HEADER[1]) return undefined;
   let position = offset + 2;
   while (data[position] === PADDING) position++;
@@ -19,12 +28,12 @@ export function readV8String(data: Buffer, offset: number): string | undefined {
   if (tag !== ONE_BYTE_STRING && tag !== TWO_BYTE_STRING) return undefined;
   let length = 0;
   for (let shift = 0; ; shift += 7) {
-    if (position >= data.length || shift > 28) return undefined;
+    if (position >= end || shift > 28) return undefined;
     const byte = data[position++]!;
     length += (byte & 0x7f) * 2 ** shift;
     if (byte < 0x80) break;
   }
-  if (position + length !== data.length) return undefined;
-  if (tag === ONE_BYTE_STRING) return data.toString('latin1', position);
-  return length % 2 === 0 ? data.toString('utf16le', position) : undefined;
+  if (position + length !== end) return undefined;
+  if (tag === ONE_BYTE_STRING) return (data as LatinSlicing).latin1Slice(position, end);
+  return length % 2 === 0 ? data.toString('utf16le', position, end) : undefined;
 }

@@ -1,8 +1,9 @@
 import { CacheProtocolError } from '@cachette/cache-core';
+import { DeclaredLengthBuffer, MAX_ITEM_BYTES } from '../declared-length-buffer';
 import { HEADER_SIZE, RESPONSE_MAGIC, packetBodyLength } from './header';
 
-/** Larger than any value memcached can be configured to hold (its -I option stops at 1 GiB). */
-const MAX_BODY_BYTES = 1024 * 1024 * 1024 + 4096;
+/** Room for the largest item memcached can hold, with its extras and key. */
+const MAX_BODY_BYTES = MAX_ITEM_BYTES + 4096;
 
 /**
  * A push parser for binary-protocol responses: `write(chunk)` with whatever the socket delivered;
@@ -10,17 +11,16 @@ const MAX_BODY_BYTES = 1024 * 1024 * 1024 + 4096;
  * length in its header. A packet is only valid during the call: keep copies of what you need.
  */
 export class BinaryResponseDecoder {
-  /** A packet that began in an earlier chunk: its bytes so far (a header at least, once known). */
-  private partial: Buffer | undefined;
-  private partialFilled = 0;
+  /** A packet that began in an earlier chunk: its bytes so far (its header's only, until those are in). */
+  private partial: DeclaredLengthBuffer | undefined;
 
   constructor(private readonly onPacket: (packet: Buffer) => void) {}
 
   write(chunk: Buffer): void {
     let offset = 0;
     if (this.partial) {
-      offset = this.continuePartial(chunk);
-      if (offset < 0) return;
+      offset = this.continuePartial(this.partial, chunk);
+      if (offset === chunk.length) return;
     }
     while (chunk.length - offset >= HEADER_SIZE) {
       const size = this.packetSize(chunk, offset);
@@ -33,7 +33,6 @@ export class BinaryResponseDecoder {
 
   reset(): void {
     this.partial = undefined;
-    this.partialFilled = 0;
   }
 
   private packetSize(buffer: Buffer, offset: number): number {
@@ -47,31 +46,22 @@ export class BinaryResponseDecoder {
 
   private startPartial(chunk: Buffer, offset: number): void {
     const available = chunk.length - offset;
-    const size = available >= HEADER_SIZE ? this.packetSize(chunk, offset) : HEADER_SIZE;
-    this.partial = Buffer.allocUnsafe(size);
-    this.partialFilled = chunk.copy(this.partial, 0, offset);
+    this.partial = new DeclaredLengthBuffer(available >= HEADER_SIZE ? this.packetSize(chunk, offset) : HEADER_SIZE);
+    this.partial.take(chunk, offset);
   }
 
-  /** Fills the partial packet from `chunk`; returns where the rest of `chunk` starts, or -1 if it is used up. */
-  private continuePartial(chunk: Buffer): number {
-    let partial = this.partial!;
-    let offset = 0;
-    if (partial.length === HEADER_SIZE && this.partialFilled < HEADER_SIZE) {
-      offset = chunk.copy(partial, this.partialFilled, 0, HEADER_SIZE - this.partialFilled);
-      this.partialFilled += offset;
-      if (this.partialFilled < HEADER_SIZE) return -1;
-      const size = this.packetSize(partial, 0);
-      if (size > HEADER_SIZE) {
-        const grown = Buffer.allocUnsafe(size);
-        partial.copy(grown);
-        partial = this.partial = grown;
-      }
+  /** Fills the partial packet from `chunk`; returns where the rest of `chunk` starts. */
+  private continuePartial(partial: DeclaredLengthBuffer, chunk: Buffer): number {
+    let offset = partial.take(chunk, 0);
+    if (!partial.complete) return offset;
+    if (partial.bytes.length === HEADER_SIZE) {
+      // The header is in: now the whole packet's length is known.
+      partial.extendTo(this.packetSize(partial.bytes, 0));
+      offset += partial.take(chunk, offset);
+      if (!partial.complete) return offset;
     }
-    const copied = chunk.copy(partial, this.partialFilled, offset);
-    this.partialFilled += copied;
-    if (this.partialFilled < partial.length) return -1;
     this.reset();
-    this.onPacket(partial);
-    return offset + copied;
+    this.onPacket(partial.bytes);
+    return offset;
   }
 }

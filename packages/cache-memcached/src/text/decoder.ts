@@ -1,4 +1,5 @@
 import { CacheProtocolError } from '@cachette/cache-core';
+import { DeclaredLengthBuffer, MAX_ITEM_BYTES } from '../declared-length-buffer';
 
 /** Where decoded text-protocol replies go, in the order they arrive. */
 export interface TextReplySink {
@@ -19,9 +20,8 @@ interface ValueHeader {
   key: string;
   flags: number;
   cas: bigint | undefined;
-  data: Buffer;
-  /** Bytes of `data` and its trailing `\r\n` received so far. */
-  filled: number;
+  /** The data and its trailing `\r\n`. */
+  data: DeclaredLengthBuffer;
 }
 
 function startsWithValue(chunk: Buffer, offset: number): boolean {
@@ -125,33 +125,33 @@ export class TextReplyDecoder {
     if (bytesEnd === -1 || bytesEnd > end) bytesEnd = end;
     const flags = parseUnsigned(chunk, keyEnd + 1, flagsEnd);
     const bytes = parseUnsigned(chunk, flagsEnd + 1, bytesEnd);
-    if (flags < 0 || flags > 0xffffffff || bytes < 0 || bytes > 0x7fffffff) throw malformed(chunk, start, end);
+    if (flags < 0 || flags > 0xffffffff || bytes < 0) throw malformed(chunk, start, end);
+    if (bytes > MAX_ITEM_BYTES) {
+      throw new CacheProtocolError(`Memcached announced a ${bytes}-byte value, more than any memcached can hold (1 GiB): the reply stream is out of step`);
+    }
     let cas: bigint | undefined;
     if (bytesEnd < end) {
       const casText = chunk.toString('latin1', bytesEnd + 1, end);
       if (!/^\d{1,20}$/.test(casText)) throw malformed(chunk, start, end);
       cas = BigInt(casText);
     }
-    return { key: chunk.toString('utf8', start, keyEnd), flags, cas, data: Buffer.allocUnsafe(bytes + 2), filled: 0 };
+    return { key: chunk.toString('utf8', start, keyEnd), flags, cas, data: new DeclaredLengthBuffer(bytes + 2) };
   }
 
   /** Copies what `chunk` holds of the value from `offset`; returns where the value ends in `chunk`. */
   private fillValue(value: ValueHeader, chunk: Buffer, offset: number): number {
-    const wanted = value.data.length - value.filled;
-    const available = chunk.length - offset;
-    if (available < wanted) {
-      chunk.copy(value.data, value.filled, offset);
-      value.filled += available;
+    const end = offset + value.data.take(chunk, offset);
+    if (!value.data.complete) {
       this.pendingValue = value;
-      return chunk.length;
+      return end;
     }
-    chunk.copy(value.data, value.filled, offset, offset + wanted);
     this.pendingValue = undefined;
-    const size = value.data.length - 2;
-    if (value.data[size] !== CR || value.data[size + 1] !== LF) {
+    const data = value.data.bytes;
+    const size = data.length - 2;
+    if (data[size] !== CR || data[size + 1] !== LF) {
       throw new CacheProtocolError(`Memcached value for key '${value.key}' is not followed by \\r\\n: the reply stream is out of step`);
     }
-    this.sink.value(value.key, value.flags, value.data.subarray(0, size), value.cas);
-    return offset + wanted;
+    this.sink.value(value.key, value.flags, data.subarray(0, size), value.cas);
+    return end;
   }
 }

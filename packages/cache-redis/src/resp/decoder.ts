@@ -1,4 +1,5 @@
 import { CacheProtocolError } from '@cachette/cache-core';
+import { BulkStrings } from './bulk-strings';
 import { RedisReplyError } from './reply-error';
 
 /** A decoded reply. Maps keep RESP3's arbitrary key types; sets are arrays (members may be Buffers). */
@@ -11,7 +12,8 @@ export type RespValue =
   | null
   | RedisReplyError
   | RespValue[]
-  | Map<RespValue, RespValue>;
+  | Map<RespValue, RespValue>
+  | BulkStrings;
 
 export interface RespDecoderCallbacks {
   /** A complete in-band reply (error replies included, as `RedisReplyError` values). */
@@ -26,6 +28,17 @@ export interface RespDecoderOptions {
   /** Bulk and verbatim strings as UTF-8 text instead of Buffers. Default `false`. */
   bulkStrings?: boolean;
 }
+
+/**
+ * The longest bulk string read: Redis's own default limit (`proto-max-bulk-len`, 512 MiB). A longer
+ * declared length, or a line longer than that, is a stream out of step (or a hostile peer): it is
+ * refused rather than waited for.
+ */
+const MAX_BULK_LENGTH = 512 * 1024 * 1024;
+/** The most items a JavaScript array holds. */
+const MAX_AGGREGATE_ITEMS = 2 ** 32 - 1;
+/** The fewest bytes an item takes on the wire (`_\r\n`). */
+const MIN_ITEM_BYTES = 3;
 
 // Byte values are written as literals in the hot paths below: module-level constants cost a
 // binding check on every read. 13 is `\r`, 45 `-`, 63 `?`.
@@ -54,7 +67,7 @@ interface Frame {
   size: number;
   /** Items received so far. */
   filled: number;
-  /** Allocated at its final size when `size` is known, so filling it never reallocates. */
+  /** Allocated at its final size when all its items may be in the buffer already, so filling it never reallocates. */
   items: RespValue[];
 }
 
@@ -107,6 +120,13 @@ export class RespDecoder {
   private readonly bulkStrings: boolean;
   /** Where `readNumber`'s line ends, in a field so the hot path allocates nothing. */
   private numberEnd = -1;
+  /**
+   * Set by the caller before the reply of a command that reads its values in place (`MGET` for
+   * `RedisCache.getMany`): the next reply, when it is an array of bulk strings lying whole in
+   * one buffer, comes as `BulkStrings` instead of an array of Buffers. Otherwise (split across
+   * socket reads, other items, another type) it comes as usual.
+   */
+  expectBulkStrings = false;
 
   constructor(
     private readonly callbacks: RespDecoderCallbacks,
@@ -124,6 +144,8 @@ export class RespDecoder {
       if (take === -1) {
         this.pending.push(start === 0 ? chunk : chunk.subarray(start));
         this.pendingLength += chunk.length - start;
+        // A bulk string stops at its declared length (64: room for its length line); only a line can grow past that.
+        if (this.pendingLength > MAX_BULK_LENGTH + 64) throw new CacheProtocolError(`RESP: a line longer than ${MAX_BULK_LENGTH} bytes`);
         return;
       }
       this.pending.push(chunk.subarray(start, start + take));
@@ -157,6 +179,7 @@ export class RespDecoder {
     this.pendingLength = 0;
     this.needed = 0;
     this.stack.length = 0;
+    this.expectBulkStrings = false;
   }
 
   private parse(buffer: Buffer, offset: number): void {
@@ -164,7 +187,7 @@ export class RespDecoder {
     this.offset = offset;
     while (this.offset < buffer.length) {
       const start = this.offset;
-      const step = this.readElement();
+      const step = this.expectBulkStrings && this.stack.length === 0 && buffer[start] === 42 ? (this.readBulkStrings(start) ?? this.readElement()) : this.readElement();
       if (step === undefined) {
         this.keepRemainder(start);
         return;
@@ -205,6 +228,7 @@ export class RespDecoder {
       if (value === STREAM_END) {
         if (frame.size !== -1) throw new CacheProtocolError('RESP stream end marker inside a sized aggregate');
       } else if (frame.size === -1) {
+        if (frame.kind === FrameKind.StreamedString && !Buffer.isBuffer(value)) throw new CacheProtocolError('RESP streamed string holding something other than chunks');
         frame.items.push(value);
         return;
       } else {
@@ -307,7 +331,7 @@ export class RespDecoder {
       case 44 /* , */:
         return parseDouble(buffer.toString('latin1', start + 1, end));
       case 40 /* ( */:
-        return BigInt(buffer.toString('latin1', start + 1, end));
+        return parseBigNumber(buffer.toString('latin1', start + 1, end));
       case 46 /* . */:
         return STREAM_END;
       default:
@@ -332,6 +356,8 @@ export class RespDecoder {
     const length = this.readNumber(start + 1);
     const end = this.numberEnd;
     if (end === -1) return undefined;
+    // -1 is a nil and -2 a streamed string (`?`); other lengths would move the reader backwards.
+    if (length < -2 || length > MAX_BULK_LENGTH) throw badLength(length);
     if (length === -1) {
       this.offset = end + 2;
       return null;
@@ -355,11 +381,45 @@ export class RespDecoder {
     return this.bulkStrings ? this.buffer.toString('utf8', from, dataEnd) : this.buffer.subarray(from, dataEnd);
   }
 
+  /**
+   * `*<count>` followed by `count` bulk strings or nils, all within this buffer, read as
+   * `BulkStrings` in one pass; `undefined` (having moved nothing) for anything else, which the
+   * general reader then takes.
+   */
+  private readBulkStrings(start: number): BulkStrings | undefined {
+    const buffer = this.buffer;
+    const count = this.readNumber(start + 1);
+    const countEnd = this.numberEnd;
+    // Every item takes at least 5 bytes (`$-1\r\n`): a count the buffer cannot hold is not whole here.
+    if (countEnd === -1 || count < 0 || count * 5 > buffer.length - countEnd) return undefined;
+    let position = countEnd + 2;
+    const bounds = new Int32Array(count * 2);
+    for (let index = 0; index < count; index++) {
+      if (buffer[position] !== 36 /* $ */) return undefined;
+      const length = this.readNumber(position + 1);
+      const lineEnd = this.numberEnd;
+      if (lineEnd === -1 || length < -1) return undefined;
+      if (length === -1) {
+        bounds[index * 2] = bounds[index * 2 + 1] = -1;
+        position = lineEnd + 2;
+        continue;
+      }
+      const dataEnd = lineEnd + 2 + length;
+      if (dataEnd + 2 > buffer.length) return undefined;
+      bounds[index * 2] = lineEnd + 2;
+      bounds[index * 2 + 1] = dataEnd;
+      position = dataEnd + 2;
+    }
+    this.offset = position;
+    return new BulkStrings(buffer, bounds);
+  }
+
   /** `;<length>` chunk of a streamed string; `;0` ends it. */
   private readStreamedChunk(start: number): Step {
     const length = this.readNumber(start + 1);
     const end = this.numberEnd;
     if (end === -1) return undefined;
+    if (length < 0 || length > MAX_BULK_LENGTH) throw badLength(length);
     if (length === 0) {
       this.offset = end + 2;
       return STREAM_END;
@@ -388,7 +448,10 @@ export class RespDecoder {
     }
     const isPairs = kind === FrameKind.Map || kind === FrameKind.Attribute;
     const size = count === -2 ? -1 : isPairs ? count * 2 : count;
-    this.stack.push({ kind, size, filled: 0, items: size === -1 ? [] : new Array<RespValue>(size) });
+    if (count < -2 || size > MAX_AGGREGATE_ITEMS) throw new CacheProtocolError(`RESP: an aggregate of ${count} items`);
+    // Allocated at its size only when the items may all be here already: a count is no reason to allocate.
+    const preallocate = size !== -1 && size * MIN_ITEM_BYTES <= this.buffer.length - this.offset;
+    this.stack.push({ kind, size, filled: 0, items: preallocate ? new Array<RespValue>(size) : [] });
     return OPENED;
   }
 }
@@ -401,6 +464,18 @@ function replyError(message: string): RedisReplyError {
     return new RedisReplyError(message);
   } finally {
     Error.stackTraceLimit = limit;
+  }
+}
+
+function badLength(length: number): CacheProtocolError {
+  return new CacheProtocolError(`RESP: a string of ${length} bytes (the longest read is ${MAX_BULK_LENGTH})`);
+}
+
+function parseBigNumber(text: string): bigint {
+  try {
+    return BigInt(text);
+  } catch {
+    throw new CacheProtocolError(`RESP: malformed big number '${text.slice(0, 80)}'`);
   }
 }
 

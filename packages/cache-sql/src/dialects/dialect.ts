@@ -1,3 +1,5 @@
+import { InvalidCacheBackendError } from '@cachette/cache-core';
+
 /** What a query returns, whatever the driver: rows for SELECT/RETURNING, counts for the rest. */
 export interface QueryResult {
   rows: Record<string, unknown>[];
@@ -87,14 +89,17 @@ export interface Dialect {
 /** Stored integers are `int:<decimal>` in the value column so that SQL can increment them. */
 export const INTEGER_MARKER = 'int:';
 
-// Table names are quoted, and restricted so that quoting stays trivially correct everywhere; 55
+// Table names are quoted, and restricted so that quoting stays trivially correct everywhere: no
+// quote, backslash, dot, semicolon or control character can reach the SQL text. Spaces stay
+// allowed because Django quotes its table name too, so a Django table may have them. 55
 // characters leave room for the index name `<table>_expires` within PostgreSQL's and MySQL's limits.
 const TABLE_NAME = /^[A-Za-z_][A-Za-z0-9_ $-]{0,54}$/;
 
+/** The table name, checked; anything else throws `InvalidCacheBackendError` before any SQL is built. */
 export function checkTableName(table: unknown): string {
   if (typeof table !== 'string' || !TABLE_NAME.test(table)) {
-    throw new TypeError(
-      `Cache option table must be 1–55 letters, digits, spaces, '_', '$' or '-', starting with a letter or '_'; got ${String(table)}`,
+    throw new InvalidCacheBackendError(
+      `Cache option table must be 1–55 letters, digits, spaces, '_', '$' or '-', starting with a letter or '_'; got ${typeof table === 'string' ? JSON.stringify(table) : String(table)}`,
     );
   }
   return table;

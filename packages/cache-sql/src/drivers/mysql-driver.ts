@@ -16,6 +16,51 @@ function toQueryResult(result: unknown): QueryResult {
   return { rows: [], rowCount: matched ? Number(matched[1]) : header.affectedRows, insertId: header.insertId };
 }
 
+/**
+ * The mysql2 connection and pool options a mysql:// URL's query can set (text, numbers, booleans
+ * or JSON); the cache refuses any other name rather than let mysql2 ignore a typo.
+ */
+export const MYSQL_URL_PARAMETERS: readonly string[] = [
+  'bigNumberStrings',
+  'charset',
+  'charsetNumber',
+  'compress',
+  'connectAttributes',
+  'connectTimeout',
+  'connectionLimit',
+  'dateStrings',
+  'debug',
+  'decimalNumbers',
+  'disableEval',
+  'enableCleartextPlugin',
+  'enableKeepAlive',
+  'flags',
+  'gracefulEnd',
+  'idleTimeout',
+  'insecureAuth',
+  'jsonStrings',
+  'keepAliveInitialDelay',
+  'localAddress',
+  'maxIdle',
+  'maxPreparedStatements',
+  'multipleStatements',
+  'namedPlaceholders',
+  'nestTables',
+  'password1',
+  'password2',
+  'password3',
+  'queueLimit',
+  'resetOnRelease',
+  'rowsAsArray',
+  'socketPath',
+  'ssl',
+  'stringifyObjects',
+  'supportBigNumbers',
+  'timezone',
+  'trace',
+  'waitForConnections',
+];
+
 export function mysqlDriver(client: PromiseQueryable, queryTimeoutSeconds: number, close: () => Promise<void>): SqlDriver {
   return {
     async query(sql, params = []) {

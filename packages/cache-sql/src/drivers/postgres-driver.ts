@@ -20,6 +20,39 @@ export function postgresDriver(client: Queryable, close: () => Promise<void>): S
   };
 }
 
+/**
+ * What `pg` reads from a postgres:// URL's query (pg-connection-string's and the client's
+ * parameters); the cache refuses any other name rather than let pg ignore a typo.
+ */
+export const POSTGRES_URL_PARAMETERS: readonly string[] = [
+  'application_name',
+  'binary',
+  'client_encoding',
+  'connect_timeout',
+  'db',
+  'encoding',
+  'fallback_application_name',
+  'host',
+  'idle_in_transaction_session_timeout',
+  'keepalives',
+  'keepalives_idle',
+  'lock_timeout',
+  'options',
+  'password',
+  'port',
+  'query_timeout',
+  'replication',
+  'ssl',
+  'sslcert',
+  'sslkey',
+  'sslmode',
+  'sslnegotiation',
+  'sslrootcert',
+  'statement_timeout',
+  'user',
+  'uselibpqcompat',
+];
+
 export interface PoolSettings {
   poolSize: number;
   connectTimeoutSeconds: number;

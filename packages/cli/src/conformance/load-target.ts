@@ -103,7 +103,12 @@ export async function loadTarget(request: TargetRequest): Promise<ConformanceTar
   const overrides = parseCapabilityArguments(request.capabilityArguments);
   const moduleCapabilities = (module.capabilities ?? {}) as Partial<Capabilities>;
   if (isTarget(value)) {
-    return { name: value.name ?? request.specifier, createCache: value.createCache.bind(value), capabilities: capabilitiesOf(value.capabilities ?? moduleCapabilities, overrides) };
+    return {
+      name: value.name ?? request.specifier,
+      createCache: value.createCache.bind(value),
+      capabilities: capabilitiesOf(value.capabilities ?? moduleCapabilities, overrides),
+      ...(value.storedEntryCount && { storedEntryCount: value.storedEntryCount.bind(value) }),
+    };
   }
   const capabilities = capabilitiesOf(moduleCapabilities, overrides);
   if (isCacheClass(value)) {

@@ -3,8 +3,9 @@ import { createClient } from 'redis';
 import { RedisCache } from '@cachette/cache-redis';
 import { RedisClient } from '@cachette/cache-redis/client';
 import { serverSkipReason, startRedis } from '@cachette/test-servers';
-import { defineSuite, type BenchCase } from '../harness';
-import { MANY_SIZE, benchKeys, cacheContender, candidates, getManyEachBatch, smallValueCases, type Contender as KeyValueContender } from '../key-value-workload';
+import { defineSuite, type BenchCase, type MeasuredCandidate } from '../harness';
+import { fillRedisBenchmarkKeys, redisBenchmarkCandidate } from '../redis-benchmark';
+import { IN_FLIGHT, MANY_SIZE, benchKeys, cacheContender, candidates, getManyEachBatch, smallValueCases, type Contender as KeyValueContender } from '../key-value-workload';
 
 const smallValue = 'v'.repeat(100);
 const largeValue = 'L'.repeat(100 * 1024);
@@ -47,8 +48,17 @@ export default defineSuite({
     };
     await fill(smallValue);
 
+    // The C load generator on the same server, as the ceiling (its keys `key:…` in db 0, 100 KB values in db 1).
+    await fillRedisBenchmarkKeys(server, smallValue.length);
+    const references: Record<string, MeasuredCandidate> = {
+      'GET 100 B, one at a time': redisBenchmarkCandidate('redis-benchmark -c 1', server, ['-t', 'get', '-c', '1']),
+      [`GET 100 B, ${IN_FLIGHT} in flight`]: redisBenchmarkCandidate('redis-benchmark -P 16', server, ['-t', 'get', '-P', '16']),
+    };
+    const withReference = (benchCase: BenchCase): BenchCase =>
+      references[benchCase.name] ? { ...benchCase, candidates: [...benchCase.candidates, references[benchCase.name]!] } : benchCase;
+
     const cases: BenchCase[] = [
-      ...smallValueCases(contenders, smallValue, { baseline: 'ioredis', target: { candidate: 'cachette client', minRatio: 1 } }, { baseline: 'ioredis auto-pipelining', target: { candidate: 'cachette client', minRatio: 1.2 } }),
+      ...smallValueCases(contenders, smallValue, { baseline: 'ioredis', target: { candidate: 'cachette client', minRatio: 1 } }, { baseline: 'ioredis auto-pipelining', target: { candidate: 'cachette client', minRatio: 1.2 } }).map(withReference),
       {
         name: 'getMany / MGET of 100 keys',
         baseline: 'node-redis',
@@ -60,6 +70,17 @@ export default defineSuite({
         baseline: 'ioredis',
         target: { candidate: 'cachette client', minRatio: 1 },
         candidates: candidates(contenders, (contender) => (i) => contender.get(`large:${i & 15}`)),
+      },
+      {
+        name: 'SET+GET 100 KB, one at a time (one pair per operation)',
+        baseline: 'ioredis',
+        candidates: [
+          ...candidates(contenders, (contender) => async (i) => {
+            await contender.set(`large:${i & 15}`, largeValue);
+            return contender.get(`large:${i & 15}`);
+          }),
+          redisBenchmarkCandidate('redis-benchmark -c 1', server, ['-t', 'set,get', '-c', '1', '-d', String(largeValue.length), '--dbnum', '1']),
+        ],
       },
     ];
     for (let i = 0; i < 16; i++) {

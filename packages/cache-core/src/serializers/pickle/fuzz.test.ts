@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { SerializationError } from '../../errors';
+import { mutate, mutation } from '../fixtures/mutations';
 import { afterRoundTrip, pickleable } from './fixtures/arbitraries';
 import { corpus } from './fixtures/corpus';
 import { Op } from './opcodes';
@@ -30,25 +31,6 @@ function loadsSafely(data: Uint8Array): void {
 
 const smallEntries = corpus.entries.filter((entry) => entry.hex.length < 20_000);
 const validPickle = fc.constantFrom(...smallEntries, ...corpus.refusals).map((entry) => Buffer.from(entry.hex, 'hex'));
-
-type Mutation = { kind: 'flip' | 'insert' | 'delete' | 'set'; at: number; byte: number };
-const mutation: fc.Arbitrary<Mutation> = fc.record({
-  kind: fc.constantFrom('flip', 'insert', 'delete', 'set'),
-  at: fc.nat(),
-  byte: fc.integer({ min: 0, max: 255 }),
-});
-
-function mutate(data: Buffer, mutations: Mutation[]): Buffer {
-  let bytes = [...data];
-  for (const { kind, at, byte } of mutations) {
-    const index = bytes.length ? at % bytes.length : 0;
-    if (kind === 'flip' && bytes.length) bytes[index] = bytes[index]! ^ (1 << (byte % 8));
-    else if (kind === 'set' && bytes.length) bytes[index] = byte;
-    else if (kind === 'insert') bytes = [...bytes.slice(0, index), byte, ...bytes.slice(index)];
-    else if (kind === 'delete') bytes.splice(index, 1);
-  }
-  return Buffer.from(bytes);
-}
 
 /** Sequences of real opcodes with short random arguments reach much deeper into the VM than noise. */
 const opcodeSoup = fc
