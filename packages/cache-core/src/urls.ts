@@ -39,9 +39,9 @@ export function backendForScheme(scheme: string): BackendReference | undefined {
   return schemes.get(scheme.toLowerCase());
 }
 
-/** The URL with its password replaced by `***`, safe to print in messages and logs. */
+/** The URL with its password (in the user part, or a `password=` query parameter) replaced by `***`, safe to print. */
 export function redactUrlPassword(url: string): string {
-  return url.replace(/^([a-z][a-z0-9+.-]*:\/\/[^:/@?#]*:)[^@/?#]*@/i, '$1***@');
+  return url.replace(/^([a-z][a-z0-9+.-]*:\/\/[^:/@?#]*:)[^@/?#]*@/i, '$1***@').replace(/([?&]password=)[^&#]*/gi, '$1***');
 }
 
 /**

@@ -58,3 +58,18 @@ describe('parseClusterUrl', () => {
     expect(parseClusterUrl(asClusterUrl('h:2'))).toEqual({ seeds: ['h:2'], options: {} });
   });
 });
+
+describe('Redis URL errors', () => {
+  it.each([
+    'redis://user:hunter2@host:notaport/0',
+    'redis://:hunter2@host:6379/x',
+    'redis://host:6379/0?protocol=4&password=hunter2',
+    'redis+cluster://:hunter2@',
+    'ftp://:hunter2@host',
+  ])('never show the password: %s', (url) => {
+    const parse = (): unknown => (url.startsWith('redis+cluster') ? parseClusterUrl(url) : parseRedisUrl(url));
+    expect(parse).toThrow(InvalidCacheBackendError);
+    expect(parse).not.toThrow(/hunter2/);
+  });
+});
+

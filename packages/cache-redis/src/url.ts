@@ -1,10 +1,10 @@
-import { InvalidCacheBackendError, decodeUrlComponent } from '@cachette/cache-core';
+import { InvalidCacheBackendError, decodeUrlComponent, redactUrlPassword } from '@cachette/cache-core';
 import { nodeAddress } from './cluster/slot-map';
 import type { ConnectionOptions } from './connection';
 
 function integer(name: string, text: string, url: string): number {
   const value = Number(text);
-  if (!Number.isInteger(value) || value < 0) throw new InvalidCacheBackendError(`Redis URL '${url}': ${name} must be a non-negative integer; got '${text}'`);
+  if (!Number.isInteger(value) || value < 0) throw new InvalidCacheBackendError(`Redis URL '${redactUrlPassword(url)}': ${name} must be a non-negative integer; got '${text}'`);
   return value;
 }
 
@@ -23,7 +23,7 @@ function queryOptions(query: URLSearchParams, url: string): ConnectionOptions {
         options.username = value;
         break;
       case 'protocol':
-        if (value !== '2' && value !== '3') throw new InvalidCacheBackendError(`Redis URL '${url}': protocol must be 2 or 3; got '${value}'`);
+        if (value !== '2' && value !== '3') throw new InvalidCacheBackendError(`Redis URL '${redactUrlPassword(url)}': protocol must be 2 or 3; got '${value}'`);
         options.protocol = Number(value) as 2 | 3;
         break;
       case 'client_name':
@@ -47,7 +47,7 @@ export function parseRedisUrl(url: string): ConnectionOptions {
   try {
     parsed = new URL(url);
   } catch {
-    throw new InvalidCacheBackendError(`'${url}' is not a Redis URL (expected redis://host:port/db, rediss://... or unix:///path.sock)`);
+    throw new InvalidCacheBackendError(`'${redactUrlPassword(url)}' is not a Redis URL (expected redis://host:port/db, rediss://... or unix:///path.sock)`);
   }
   const scheme = parsed.protocol.slice(0, -1);
   const options: ConnectionOptions = {};
@@ -60,7 +60,7 @@ export function parseRedisUrl(url: string): ConnectionOptions {
     if (db) options.db = integer('db', db, url);
     if (scheme === 'rediss') options.tls = true;
   } else {
-    throw new InvalidCacheBackendError(`'${url}' is not a Redis URL: the scheme must be redis, rediss or unix`);
+    throw new InvalidCacheBackendError(`'${redactUrlPassword(url)}' is not a Redis URL: the scheme must be redis, rediss or unix`);
   }
   if (parsed.username) options.username = decodeUrlComponent(parsed.username, url);
   if (parsed.password) options.password = decodeUrlComponent(parsed.password, url);
@@ -86,12 +86,12 @@ export function asClusterUrl(location: string): string {
  */
 export function parseClusterUrl(url: string): { seeds: string[]; options: ConnectionOptions } {
   const match = CLUSTER_URL.exec(url.trim());
-  if (!match) throw new InvalidCacheBackendError(`'${url}' is not a Redis Cluster URL (expected redis+cluster://host:port,host:port)`);
+  if (!match) throw new InvalidCacheBackendError(`'${redactUrlPassword(url)}' is not a Redis Cluster URL (expected redis+cluster://host:port,host:port)`);
   const [, scheme, authority = '', path = '', query = ''] = match;
   const at = authority.lastIndexOf('@');
   const credentials = at === -1 ? '' : authority.slice(0, at + 1);
   const hosts = authority.slice(at + 1).split(',').map((host) => host.trim()).filter((host) => host !== '');
-  if (hosts.length === 0) throw new InvalidCacheBackendError(`Redis Cluster URL '${url}' names no node`);
+  if (hosts.length === 0) throw new InvalidCacheBackendError(`Redis Cluster URL '${redactUrlPassword(url)}' names no node`);
   const perNode = hosts.map((host) => parseRedisUrl(`${scheme!.toLowerCase()}://${credentials}${host}${path}${query}`));
   const { host: _host, port: _port, ...shared } = perNode[0]!;
   return { seeds: perNode.map((options) => nodeAddress(options.host!, options.port!)), options: shared };

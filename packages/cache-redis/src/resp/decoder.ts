@@ -187,7 +187,9 @@ export class RespDecoder {
     this.offset = offset;
     while (this.offset < buffer.length) {
       const start = this.offset;
-      const step = this.expectBulkStrings && this.stack.length === 0 && buffer[start] === 42 ? (this.readBulkStrings(start) ?? this.readElement()) : this.readElement();
+      // A top-level array the caller reads in place is tried whole first.
+      const inPlace = this.expectBulkStrings && this.stack.length === 0 && buffer[start] === 42 /* * */;
+      const step = (inPlace ? this.readBulkStrings(start) : undefined) ?? this.readElement();
       if (step === undefined) {
         this.keepRemainder(start);
         return;
