@@ -78,10 +78,13 @@ export function compressBody(serialized: Buffer): Buffer | Promise<Buffer> {
 }
 
 /**
- * Throws a zlib error when the body is truncated or damaged. Bytes after the end of the zlib
- * stream are ignored, as Python's `zlib.decompress` ignores them: Django's `touch` rewrites a file
- * in place without truncating it, so a shorter rewrite leaves the old tail behind.
+ * Throws a zlib error when the body is truncated or damaged, and a `RangeError` when it would
+ * inflate past `maxOutputLength` bytes: zlib compresses up to about 1000:1, so without the bound
+ * a damaged or planted file of a megabyte could take a gigabyte of memory to read. Bytes after the
+ * end of the zlib stream are ignored, as Python's `zlib.decompress` ignores them: Django's `touch`
+ * rewrites a file in place without truncating it, so a shorter rewrite leaves the old tail behind.
  */
-export function decompressBody(body: Buffer): Buffer | Promise<Buffer> {
-  return body.length <= SYNC_COMPRESSION_LIMIT / 4 ? inflateSync(body) : inflateAsync(body);
+export function decompressBody(body: Buffer, maxOutputLength: number): Buffer | Promise<Buffer> {
+  const bound = { maxOutputLength };
+  return body.length <= SYNC_COMPRESSION_LIMIT / 4 ? inflateSync(body, bound) : inflateAsync(body, bound);
 }

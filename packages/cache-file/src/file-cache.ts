@@ -7,6 +7,7 @@ import {
   CULLING_OPTIONS,
   InvalidCacheBackendError,
   MISSING,
+  ValueTooLargeError,
   cullCount,
   declareOptions,
   incrementedValue,
@@ -27,7 +28,7 @@ import { directoryCount } from './directory-count';
 import { withLockFile } from './file-lock';
 import { errorCode, ignoreMissingFile, openCacheFile, unlinkIfSameFile } from './file-system';
 import { djangoFormat } from './django-format';
-import { cachetteFormat, compressBody, decompressBody, isExpired, type EntryFormat } from './entry-format';
+import { cachetteFormat, compressBody, decompressBody, isExpired, type EntryFormat, type EntryHeader } from './entry-format';
 
 export interface FileCacheOptions extends CullingOptions {
   /**
@@ -35,6 +36,11 @@ export interface FileCacheOptions extends CullingOptions {
    * own files; `'pickle'`: Django's `FileBasedCache` files, shared with a Django site.
    */
   serializer?: SerializerOption;
+  /**
+   * The largest value, in serialized bytes, a write accepts (larger: `ValueTooLargeError`) and a
+   * read inflates (a file that inflates past it is damaged: a miss, removed). Default 64 MiB.
+   */
+  maxValueBytes?: number;
 }
 
 /** `location` is the cache directory: an absolute path, created (mode 0700) on the first write. */
@@ -47,6 +53,7 @@ const LOCK_SUFFIX = '.lock';
 const DIRECTORY_MODE = 0o700;
 const FILE_MODE = 0o600;
 const FILES_READ_AT_ONCE = 64;
+export const DEFAULT_MAX_VALUE_BYTES = 64 * 1024 * 1024;
 
 /** A live cache file: its expiry and serialized value. */
 interface StoredEntry {
@@ -71,12 +78,23 @@ function randomSample<T>(items: T[], count: number): T[] {
   return items.slice(0, count);
 }
 
-async function decompressOrUndefined(body: Buffer): Promise<Buffer | undefined> {
+/** The body inflated, or `undefined` when it is damaged or inflates past `maxValueBytes`. */
+async function decompressOrUndefined(body: Buffer, maxValueBytes: number): Promise<Buffer | undefined> {
   try {
-    return await decompressBody(body);
+    return await decompressBody(body, maxValueBytes);
   } catch {
     return undefined;
   }
+}
+
+/** `maxValueBytes` as given in options (a number) or a URL (a string): a positive safe integer. */
+function readMaxValueBytes(option: unknown): number {
+  if (option === undefined) return DEFAULT_MAX_VALUE_BYTES;
+  const bytes = typeof option === 'string' && option.trim() !== '' ? Number(option) : option;
+  if (typeof bytes !== 'number' || !Number.isSafeInteger(bytes) || bytes < 1) {
+    throw new TypeError(`FileCache option maxValueBytes must be a positive integer; got ${String(option)}`);
+  }
+  return bytes;
 }
 
 function cacheDirectory(location: unknown): string {
@@ -91,7 +109,7 @@ function cacheDirectory(location: unknown): string {
  * temporary file and renamed into place so readers never see a torn value.
  */
 export class FileCache extends BaseCache {
-  static override readonly knownOptions = declareOptions<FileCacheOptions>({ ...CULLING_OPTIONS, serializer: 'url' });
+  static override readonly knownOptions = declareOptions<FileCacheOptions>({ ...CULLING_OPTIONS, serializer: 'url', maxValueBytes: 'url' });
 
   readonly directory: string;
   private readonly serializer: Serializer;
@@ -99,6 +117,7 @@ export class FileCache extends BaseCache {
   private readonly format: EntryFormat;
   private readonly maxEntries: number;
   private readonly cullFrequency: number;
+  private readonly maxValueBytes: number;
 
   constructor(params: FileCacheParams = {}) {
     super(params);
@@ -106,6 +125,7 @@ export class FileCache extends BaseCache {
     this.serializer = resolveSerializer(params.options?.serializer);
     this.format = this.serializer === pickleSerializer ? djangoFormat : cachetteFormat;
     ({ maxEntries: this.maxEntries, cullFrequency: this.cullFrequency } = readCullingOptions(params.options));
+    this.maxValueBytes = readMaxValueBytes(params.options?.maxValueBytes);
   }
 
   /** `file:///var/tmp/cachette`: a URL, like `location`, names an absolute directory. */
@@ -207,10 +227,10 @@ export class FileCache extends BaseCache {
     const handle = await openCacheFile(path, constants.O_RDWR);
     if (!handle) return false;
     try {
-      const start = Buffer.alloc(this.format.maxHeaderLength);
-      const { bytesRead } = await handle.read(start, 0, start.length, 0);
-      const stored = this.format.decodeHeader(start.subarray(0, bytesRead));
-      const { ino: inode, size } = await handle.stat();
+      const stats = await handle.stat();
+      const { ino: inode, size } = stats;
+      // A FIFO opened read-write fails a read with EAGAIN: like any file of another kind, it is no entry.
+      const stored = stats.isFile() ? await this.readHeader(handle) : undefined;
       if (stored === undefined || isExpired(stored.expiry, nowInSeconds())) {
         await unlinkIfSameFile(path, inode);
         return false;
@@ -222,6 +242,12 @@ export class FileCache extends BaseCache {
     } finally {
       await handle.close();
     }
+  }
+
+  private async readHeader(handle: FileHandle): Promise<EntryHeader | undefined> {
+    const start = Buffer.alloc(this.format.maxHeaderLength);
+    const { bytesRead } = await handle.read(start, 0, start.length, 0);
+    return this.format.decodeHeader(start.subarray(0, bytesRead));
   }
 
   /**
@@ -290,8 +316,13 @@ export class FileCache extends BaseCache {
 
   // ---- files ---------------------------------------------------------------------------------
 
+  /** Refuses a value over `maxValueBytes` serialized: it could be written but never read back. */
   private async encodeEntry(value: unknown, expiry: number | null): Promise<Buffer[]> {
-    return [this.format.encodeHeader(expiry), await compressBody(this.serializer.serialize(value))];
+    const serialized = this.serializer.serialize(value);
+    if (serialized.length > this.maxValueBytes) {
+      throw new ValueTooLargeError(`The value is ${serialized.length} bytes serialized, over the file cache's maxValueBytes (${this.maxValueBytes}); nothing was stored`);
+    }
+    return [this.format.encodeHeader(expiry), await compressBody(serialized)];
   }
 
   /**
@@ -304,13 +335,14 @@ export class FileCache extends BaseCache {
     let contents: Buffer;
     let inode: number;
     try {
+      // A FIFO opened read-only with no writer reads as empty, hence as a damaged file.
       [contents, { ino: inode }] = await Promise.all([handle.readFile(), handle.stat()]);
     } finally {
       await handle.close();
     }
     const header = this.format.decodeHeader(contents);
     const live = header !== undefined && !isExpired(header.expiry, nowInSeconds());
-    const serialized = live ? await decompressOrUndefined(contents.subarray(header.bodyOffset)) : undefined;
+    const serialized = live ? await decompressOrUndefined(contents.subarray(header.bodyOffset), this.maxValueBytes) : undefined;
     if (serialized === undefined) {
       await unlinkIfSameFile(path, inode);
       return undefined;

@@ -31,9 +31,13 @@ export async function unlinkIfSameFile(path: string, inode: number): Promise<voi
  */
 const NOT_THROUGH_LINKS = constants.O_NOFOLLOW | constants.O_NONBLOCK;
 
+/** A link (ELOOP; EMLINK on FreeBSD) or a socket (ENXIO) where a cache file should be: not an entry. */
+const FOREIGN_FILE_CODES = new Set(['ELOOP', 'EMLINK', 'ENXIO']);
+
 /**
  * Opens an existing cache file (`access`: `O_RDONLY` or `O_RDWR`); `undefined` when there is none.
- * A symlink in its place is not a cache file: the link itself is removed, never what it points to.
+ * A symlink or socket in its place is not a cache file: it is removed (a link itself, never what
+ * it points to). A FIFO opens; its readers tell it from a cache file.
  */
 export async function openCacheFile(path: string, access: number): Promise<FileHandle | undefined> {
   try {
@@ -41,7 +45,7 @@ export async function openCacheFile(path: string, access: number): Promise<FileH
   } catch (error) {
     const code = errorCode(error);
     if (code === 'ENOENT') return undefined;
-    if (code !== 'ELOOP' && code !== 'EMLINK') throw error;
+    if (!FOREIGN_FILE_CODES.has(code!)) throw error;
     await ignoreMissingFile(unlink(path), undefined);
     return undefined;
   }

@@ -5,10 +5,12 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
+import { deflateSync } from 'node:zlib';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { KeyNotFoundError, NonNumericValueError, createCache, registerCacheScheme } from '@cachette/cache-core';
+import { KeyNotFoundError, NonNumericValueError, ValueTooLargeError, createCache, registerCacheScheme } from '@cachette/cache-core';
 import { FileCache, type FileCacheParams } from '../src/index';
 import { HEADER_LENGTH } from '../src/entry-format';
+import { DEFAULT_MAX_VALUE_BYTES } from '../src/file-cache';
 
 const packageDirectory = dirname(dirname(fileURLToPath(import.meta.url)));
 let directory: string;
@@ -158,6 +160,52 @@ describe('FileCache: damaged files', () => {
     await writeFile(blocked, 'a file, not a directory');
     const cache = new FileCache({ location: join(blocked, 'cache') });
     await expect(cache.set('key', 1)).rejects.toMatchObject({ code: 'ENOTDIR' });
+  });
+});
+
+describe('FileCache: maxValueBytes', () => {
+  /** JSON, so a value's serialized size is plain: a string of n characters takes n + 2 bytes. */
+  const boundedCache = (): FileCache => fileCache({ options: { serializer: 'json', maxValueBytes: 100 } });
+
+  it('stores a value of exactly maxValueBytes serialized and refuses one byte more, writing nothing', async () => {
+    const cache = boundedCache();
+    await cache.set('key', 'x'.repeat(98));
+    expect(await cache.get('key')).toBe('x'.repeat(98));
+    await expect(cache.set('key', 'y'.repeat(99))).rejects.toBeInstanceOf(ValueTooLargeError);
+    await expect(cache.add('other', 'y'.repeat(99))).rejects.toBeInstanceOf(ValueTooLargeError);
+    await expect(cache.setMany({ small: 1, large: 'y'.repeat(99) })).rejects.toBeInstanceOf(ValueTooLargeError);
+    expect(await cache.get('key')).toBe('x'.repeat(98));
+    expect(await cacheFileNames()).toHaveLength(1);
+  });
+
+  /** Replaces the body of `key`'s file with `inflatedSize` compressed zero bytes: a zip bomb, in small. */
+  async function plantInflatingBody(cache: FileCache, key: string, inflatedSize: number): Promise<void> {
+    await cache.set(key, 'value');
+    const path = cache.filePath(cache.makeKey(key));
+    const header = (await readFile(path)).subarray(0, HEADER_LENGTH);
+    await writeFile(path, Buffer.concat([header, deflateSync(Buffer.alloc(inflatedSize))]));
+  }
+
+  it('reads a body that inflates past maxValueBytes as a damaged file: get, hasKey, ttl and incr miss and remove it', async () => {
+    const cache = boundedCache();
+    await plantInflatingBody(cache, 'key', 101);
+    expect(await cache.get('key', 'default')).toBe('default');
+    expect(await cacheFileNames()).toEqual([]);
+    await plantInflatingBody(cache, 'key', 101);
+    expect(await cache.hasKey('key')).toBe(false);
+    await plantInflatingBody(cache, 'key', 101);
+    expect(await cache.ttl('key')).toBeUndefined();
+    await plantInflatingBody(cache, 'key', 101);
+    await expect(cache.incr('key')).rejects.toBeInstanceOf(KeyNotFoundError);
+    expect(await cacheFileNames()).toEqual([]);
+  });
+
+  it(`bounds reads by default at ${DEFAULT_MAX_VALUE_BYTES} bytes: a file of under 100 KiB inflating past it is a miss`, async () => {
+    const cache = fileCache();
+    await plantInflatingBody(cache, 'key', DEFAULT_MAX_VALUE_BYTES + 1);
+    expect((await stat(cache.filePath(cache.makeKey('key')))).size).toBeLessThan(100 * 1024);
+    expect(await cache.get('key', 'default')).toBe('default');
+    expect(await cacheFileNames()).toEqual([]);
   });
 });
 

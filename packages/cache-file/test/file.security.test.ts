@@ -1,5 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import { lstat, lutimes, mkdir, mkdtemp, readFile, readdir, rm, stat, symlink, writeFile } from 'node:fs/promises';
+import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -108,12 +109,55 @@ for (const serializer of ['v8', 'pickle'] as const) {
 
     it('a FIFO planted at an entry name reads as missing at once instead of waiting for a writer', async () => {
       const cache = fileCache();
-      await mkdir(directory, { recursive: true });
-      const path = cache.filePath(cache.makeKey('k'));
-      execFileSync('mkfifo', [path]);
+      const path = await plantFifo(cache, 'k');
       expect(await cache.get('k')).toBeUndefined();
       await cache.set('k', 'v');
       expect(await cache.get('k')).toBe('v');
+      expect((await lstat(path)).isFile()).toBe(true);
+    });
+
+    /** Plants a FIFO where `key`'s file would be. */
+    async function plantFifo(cache: FileCache, key: string): Promise<string> {
+      await mkdir(directory, { recursive: true, mode: 0o700 });
+      const path = cache.filePath(cache.makeKey(key));
+      execFileSync('mkfifo', [path]);
+      return path;
+    }
+
+    /** Plants a listening Unix socket where `key`'s file would be; it opens with ENXIO. */
+    async function plantSocket(cache: FileCache, key: string): Promise<string> {
+      await mkdir(directory, { recursive: true, mode: 0o700 });
+      const path = cache.filePath(cache.makeKey(key));
+      const server = createServer();
+      await new Promise<void>((resolve) => server.listen(path, resolve));
+      servers.push(server);
+      return path;
+    }
+
+    const servers: Server[] = [];
+    afterEach(async () => {
+      await Promise.all(servers.splice(0).map((server) => new Promise((resolve) => server.close(resolve))));
+    });
+
+    it.each([
+      ['FIFO', plantFifo],
+      ['socket', plantSocket],
+    ])('a %s planted at an entry name is a damaged file for every operation: a miss, removed, and replaced by a write', async (_, plant) => {
+      const cache = fileCache();
+      const path = await plant(cache, 'k');
+      expect(await cache.touch('k', 1000)).toBe(false);
+      await expect(lstat(path)).rejects.toMatchObject({ code: 'ENOENT' });
+      await plant(cache, 'k');
+      expect(await cache.hasKey('k')).toBe(false);
+      await plant(cache, 'k');
+      await expect(cache.ttl('k')).resolves.toBeUndefined();
+      await plant(cache, 'k');
+      await expect(cache.incr('k')).rejects.toBeInstanceOf(KeyNotFoundError);
+      await plant(cache, 'k');
+      expect(await cache.get('k')).toBeUndefined();
+      await plant(cache, 'k');
+      expect(await cache.add('k', 'added')).toBe(true);
+      expect(await cache.get('k')).toBe('added');
       expect((await lstat(path)).isFile()).toBe(true);
     });
   });

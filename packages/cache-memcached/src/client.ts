@@ -3,6 +3,7 @@ import { InvalidCacheBackendError, NotSupportedError } from '@cachette/cache-cor
 import { binaryProtocol, saslPlainRequest } from './binary/commands';
 import type { ConnectionOptions } from './connection';
 import { GetBatcher } from './get-batcher';
+import { ItemPlacer, ItemRanges } from './item-ranges';
 import { checkKey } from './keys';
 import { MAX_EXPTIME, MIN_EXPTIME, type MemcachedProtocol, type Sent, type StorageVerb, type StoreItem } from './protocol';
 import type { MemcachedItem, PendingRequest } from './request';
@@ -10,6 +11,7 @@ import { ServerPool, parseServers, type ServerNode } from './servers';
 import { textProtocol } from './text/commands';
 
 export type { MemcachedItem } from './request';
+export type { ItemRanges } from './item-ranges';
 export type { StorageVerb } from './protocol';
 export { parseServer, parseServers, type ServerSpec } from './servers';
 export { KetamaRing, ketamaHash, type KetamaMember } from './ketama';
@@ -180,6 +182,24 @@ export class MemcachedClient {
     return found;
   }
 
+  /**
+   * The items of `keys` in key order, read in place (see `ItemRanges`): what `getMany` finds,
+   * without a Buffer, an item and a map entry per value, for a caller that decodes every value
+   * itself (`MemcachedCache.getMany`). Keys may repeat; plain `get`, no CAS.
+   */
+  getManyInPlace(keys: readonly string[]): Promise<ItemRanges> {
+    try {
+      keys.forEach(checkKey);
+      const ranges = new ItemRanges(keys.length);
+      if (keys.length === 0) return Promise.resolve(ranges);
+      // One server: its reply lies in key order as it is, with no positions to look up.
+      if (this.pool.nodes.length === 1) return this.sendTo(this.pool.nodeFor(keys[0]!), this.wire.retrieveInPlace(keys, new ItemPlacer(ranges, keys, undefined)));
+      return this.getFromEachServerInPlace(keys, ranges);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+  }
+
   set(key: string, value: Buffer | string, options?: StoreOptions): Promise<boolean> {
     return this.store('set', key, value, options);
   }
@@ -296,6 +316,29 @@ export class MemcachedClient {
     } catch (error) {
       return Promise.reject(error);
     }
+  }
+
+  /** One multi-get per server, in parallel, each placing its items at its keys' positions in `ranges`. */
+  private async getFromEachServerInPlace(keys: readonly string[], ranges: ItemRanges): Promise<ItemRanges> {
+    await Promise.all(
+      [...this.positionsByNode(keys)].map(([node, positions]) => {
+        const group = positions.map((position) => keys[position]!);
+        return this.sendTo(node, this.wire.retrieveInPlace(group, new ItemPlacer(ranges, group, Int32Array.from(positions))));
+      }),
+    );
+    return ranges;
+  }
+
+  /** Where each server's keys lie in `keys`, by server. */
+  private positionsByNode(keys: readonly string[]): Map<ServerNode<AnyRequest>, number[]> {
+    const groups = new Map<ServerNode<AnyRequest>, number[]>();
+    keys.forEach((key, position) => {
+      const node = this.pool.nodeFor(key);
+      const group = groups.get(node);
+      if (group) group.push(position);
+      else groups.set(node, [position]);
+    });
+    return groups;
   }
 
   private batcherFor(node: ServerNode<AnyRequest>): GetBatcher {

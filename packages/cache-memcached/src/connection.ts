@@ -37,13 +37,24 @@ export interface ConnectionOptions<R extends ConnectionRequest> {
   createDecoder(queue: ReplyQueue<R>): ReplyDecoder;
   /** A request written before any other on each new connection (authentication); a failure drops it. */
   handshake?: (() => { request: R; done: Promise<unknown> }) | undefined;
-  /** Told when the connection fails and when it becomes usable: failover counts on these. */
+  /**
+   * Told when the connection fails and when the server has answered on it (after the handshake, if
+   * any; merely connecting proves nothing of a stalled server): failover counts on these.
+   */
   onDown?: ((error: Error) => void) | undefined;
   onUp?: (() => void) | undefined;
 }
 
 /** Below this many bytes, queued requests are copied into one Buffer; above, written as a vector. */
 const CONCAT_LIMIT = 16 * 1024;
+
+/**
+ * A reply that cannot be read leaves the stream out of step, so nothing more on it can be trusted:
+ * the connection is as good as lost, and its requests fail as with any lost connection.
+ */
+function unreadableReplyError(name: string, error: Error): CacheConnectionError {
+  return new CacheConnectionError(`Memcached ${name} sent a reply that cannot be read, so the connection was dropped: ${error.message}`, { cause: error });
+}
 
 export function describeAddress(address: ServerAddress): string {
   return 'path' in address ? `unix:${address.path}` : `${address.host.includes(':') ? `[${address.host}]` : address.host}:${address.port}`;
@@ -70,7 +81,10 @@ export class Connection<R extends ConnectionRequest> implements ReplyQueue<R> {
   private lastProgressAt = 0;
   private stallTimer: NodeJS.Timeout | undefined;
   private stallTimerArmed = false;
-  private drained: (() => void) | undefined;
+  /** Every `close()` waiting for the outstanding requests to finish (there may be several callers). */
+  private readonly drainWaiters: Array<() => void> = [];
+  /** Connected, but the server has not answered yet: it is only known to be up once it does. */
+  private awaitingFirstReply = false;
   readonly name: string;
 
   constructor(private readonly options: ConnectionOptions<R>) {
@@ -91,7 +105,11 @@ export class Connection<R extends ConnectionRequest> implements ReplyQueue<R> {
   finishHead(): void {
     this.waiting.shift();
     this.lastProgressAt = Date.now();
-    if (this.waiting.length === 0 && this.drained) this.drained();
+    if (this.awaitingFirstReply) {
+      this.awaitingFirstReply = false;
+      this.options.onUp?.();
+    }
+    if (this.waiting.length === 0) this.notifyDrained();
   }
 
   send(request: R): void {
@@ -120,8 +138,7 @@ export class Connection<R extends ConnectionRequest> implements ReplyQueue<R> {
    * later request connects again, as Django's memcached backends do after `close()`.
    */
   async close(): Promise<void> {
-    while (this.waiting.length > 0) await new Promise<void>((resolve) => (this.drained = resolve));
-    this.drained = undefined;
+    while (this.waiting.length > 0) await new Promise<void>((resolve) => this.drainWaiters.push(resolve));
     this.drop(undefined);
     this.retryNow();
     this.backoffMs = this.options.minBackoffMs;
@@ -171,7 +188,9 @@ export class Connection<R extends ConnectionRequest> implements ReplyQueue<R> {
       this.unwritten.unshift(handshake.request.payload);
       handshake.done.then(() => this.options.onUp?.(), (error: Error) => this.fail(socket, error));
     } else {
-      this.options.onUp?.();
+      // Not up yet: a stalled server (SIGSTOPped, or behind a stalled proxy) still accepts
+      // connections, and must keep counting failures until it leaves the ring.
+      this.awaitingFirstReply = true;
     }
     this.armStallTimer();
     this.flush();
@@ -182,7 +201,7 @@ export class Connection<R extends ConnectionRequest> implements ReplyQueue<R> {
     try {
       this.decoder.write(chunk);
     } catch (error) {
-      this.fail(socket, error as Error);
+      this.fail(socket, unreadableReplyError(this.name, error as Error));
     }
   }
 
@@ -259,12 +278,17 @@ export class Connection<R extends ConnectionRequest> implements ReplyQueue<R> {
     const socket = this.socket;
     this.socket = undefined;
     this.ready = false;
+    this.awaitingFirstReply = false;
     this.unwritten = [];
     this.decoder.reset();
     socket?.destroy();
     const failed = this.waiting.splice(0);
     const closedError = error ?? new CacheConnectionError(`The connection to memcached ${this.name} was closed`);
     for (const request of failed) request.fail(closedError);
-    this.drained?.();
+    this.notifyDrained();
+  }
+
+  private notifyDrained(): void {
+    for (const resolve of this.drainWaiters.splice(0)) resolve();
   }
 }

@@ -3,7 +3,12 @@ import fc from 'fast-check';
 import { cutAt, largestAllocation, splitsOf, throwsOnly } from '@cachette/test-servers/fuzz';
 import { describe, expect, it } from 'vitest';
 import { BinaryResponseDecoder } from './binary/decoder';
-import { HEADER_SIZE, RESPONSE_MAGIC } from './binary/header';
+import { binaryProtocol } from './binary/commands';
+import { HEADER_SIZE, Opcode, RESPONSE_MAGIC } from './binary/header';
+import type { ConnectionRequest } from './connection';
+import { ItemPlacer, ItemRanges } from './item-ranges';
+import type { MemcachedProtocol } from './protocol';
+import { textProtocol } from './text/commands';
 import { MAX_ITEM_BYTES } from './declared-length-buffer';
 import { TextReplyDecoder } from './text/decoder';
 
@@ -16,7 +21,7 @@ type Event = ['value', string, number, string, bigint | undefined] | ['line', st
 function decodeText(chunks: Buffer[]): Event[] {
   const events: Event[] = [];
   const decoder = new TextReplyDecoder({
-    value: (key, flags, data, cas) => events.push(['value', key, flags, data.toString('hex'), cas]),
+    value: ({ key, flags, cas }, source, start, end) => events.push(['value', key, flags, source.toString('hex', start, end), cas]),
     line: (line) => events.push(['line', line]),
   });
   for (const chunk of chunks) decoder.write(chunk);
@@ -220,5 +225,110 @@ describe('fuzzing the binary-protocol decoder', () => {
     const packet = encodePacket({ header: Uint8Array.of(RESPONSE_MAGIC, ...new Uint8Array(HEADER_SIZE - 1)), bodyLength: 0xffffffff, body: new Uint8Array(0) });
     expect(() => decodeBinary([packet])).toThrow(CacheProtocolError);
     expect(() => decodeBinary([packet.subarray(0, 5), packet.subarray(5)])).toThrow(CacheProtocolError);
+  });
+});
+
+// ---- multi-gets read in place ------------------------------------------------------------------
+
+/** One key of a multi-get: asked for, and found (with its flags and data) or not. */
+interface AskedKey {
+  key: string;
+  found: { flags: number; data: Uint8Array } | undefined;
+}
+
+const askedKeys = fc.array(
+  fc.record({
+    key: memcachedKey,
+    found: fc.option(fc.record({ flags: fc.nat({ max: 0xffffffff }), data: fc.uint8Array({ maxLength: 40 }) }), { nil: undefined }),
+  }),
+  { minLength: 1, maxLength: 6 },
+);
+
+/** memcached's text reply: a VALUE item for each key found, in the order asked, then END. */
+function textMultiGetReply(asked: AskedKey[]): Buffer {
+  const values = asked.flatMap(({ key, found }) => (found ? [encodeTextReply({ key, flags: found.flags, data: found.data, cas: undefined })] : []));
+  return Buffer.concat([...values, Buffer.from('END\r\n')]);
+}
+
+/** memcached's binary reply to quiet gets: a getKQ response for each key found (opaque: its index), then the noop's. */
+function binaryMultiGetReply(asked: AskedKey[]): Buffer {
+  const response = (opcode: number, opaque: number, key: string, found?: AskedKey['found']): Buffer => {
+    const keyBytes = Buffer.from(key);
+    const extras = Buffer.alloc(found ? 4 : 0);
+    if (found) extras.writeUInt32BE(found.flags);
+    const body = Buffer.concat([extras, keyBytes, found?.data ?? new Uint8Array()]);
+    const header = Buffer.alloc(HEADER_SIZE);
+    header[0] = RESPONSE_MAGIC;
+    header[1] = opcode;
+    header.writeUInt16BE(keyBytes.length, 2);
+    header[4] = extras.length;
+    header.writeUInt32BE(body.length, 8);
+    header.writeUInt32BE(opaque, 12);
+    return Buffer.concat([header, body]);
+  };
+  const hits = asked.flatMap(({ key, found }, index) => (found ? [response(Opcode.getKQ, index, key, found)] : []));
+  return Buffer.concat([...hits, response(Opcode.noop, 0, '')]);
+}
+
+type InPlaceItem = [number, string] | null;
+
+/** A multi-get's reply fed in `chunks` to a protocol's decoder and in-place request: its items in key order, and how many lay in `chunks`. */
+function readInPlace<R extends ConnectionRequest>(protocol: MemcachedProtocol<R>, keys: string[], chunks: Buffer[]): { items: InPlaceItem[]; inChunks: number } {
+  const ranges = new ItemRanges(keys.length);
+  const request = protocol.retrieveInPlace(keys, new ItemPlacer(ranges, keys, undefined));
+  let finished = false;
+  const decoder = protocol.createDecoder({ head: () => (finished ? undefined : request), finishHead: () => void (finished = true) });
+  for (const chunk of chunks) decoder.write(chunk);
+  expect(finished).toBe(true);
+  const lies = (source: Buffer, chunk: Buffer): boolean =>
+    chunk.buffer === source.buffer && chunk.byteOffset <= source.byteOffset && source.byteOffset < chunk.byteOffset + chunk.length;
+  let inChunks = 0;
+  const items = ranges.map<InPlaceItem, null>((flags, source, start, end) => {
+    if (chunks.some((chunk) => lies(source, chunk))) inChunks++;
+    return [flags, source.toString('hex', start, end)];
+  }, null);
+  return { items, inChunks };
+}
+
+const expectedItems = (asked: AskedKey[]): InPlaceItem[] => asked.map(({ found }) => (found ? [found.flags, Buffer.from(found.data).toString('hex')] : null));
+
+describe.each([
+  ['text', textProtocol, textMultiGetReply],
+  ['binary', binaryProtocol, binaryMultiGetReply],
+] as const)('fuzzing multi-gets read in place (%s protocol)', (_, protocol, encodeReply) => {
+  const read = (keys: string[], chunks: Buffer[]) => readInPlace<ConnectionRequest>(protocol as MemcachedProtocol<ConnectionRequest>, keys, chunks);
+
+  it('a reply in one chunk is read entirely in place, in key order', () => {
+    fc.assert(
+      fc.property(askedKeys, (asked) => {
+        const { items, inChunks } = read(
+          asked.map(({ key }) => key),
+          [encodeReply(asked)],
+        );
+        expect(items).toEqual(expectedItems(asked));
+        expect(inChunks).toBe(asked.filter(({ found }) => found).length);
+      }),
+      { numRuns: RUNS },
+    );
+  });
+
+  it('a reply split at every point, and byte by byte, gives the same items', () => {
+    fc.assert(
+      fc.property(askedKeys.filter((asked) => asked.length <= 3), (asked) => {
+        const keys = asked.map(({ key }) => key);
+        const expected = expectedItems(asked);
+        for (const chunks of splitsOf(encodeReply(asked))) expect(read(keys, chunks).items).toEqual(expected);
+      }),
+      { numRuns: 100 },
+    );
+  });
+
+  it('a reply cut at random points gives the same items', () => {
+    fc.assert(
+      fc.property(askedKeys, fc.array(fc.nat(), { maxLength: 10 }), (asked, cuts) => {
+        expect(read(asked.map(({ key }) => key), cutAt(encodeReply(asked), cuts)).items).toEqual(expectedItems(asked));
+      }),
+      { numRuns: RUNS },
+    );
   });
 });

@@ -1,6 +1,6 @@
 import { inflateSync } from 'node:zlib';
 import { InvalidCacheBackendError, SerializationError, isDecimalInteger, loadPickle, pickleSerializer, type Serializer } from '@cachette/cache-core';
-import type { StoreItem } from './protocol';
+import { copyOfRange, type StoreItem } from './protocol';
 import type { MemcachedItem } from './request';
 import { SERIALIZER_READERS, ValueCodec, type CounterSteps, type ItemCodec } from './value-flags';
 
@@ -82,6 +82,14 @@ function inflate(data: Buffer): Buffer {
   }
 }
 
+/**
+ * What a Python format reads: a view of the range, except raw bytes, which are handed out and so
+ * get a Buffer of their own (a view would keep a whole socket chunk alive).
+ */
+function pythonValueBytes(flags: number, data: Buffer, start: number, end: number): Buffer {
+  return flags === PythonFlags.bytes ? copyOfRange(data, start, end) : data.subarray(start, end);
+}
+
 const PYTHON_READERS = new Map<number, (data: Buffer) => unknown>([
   [PythonFlags.bytes, (data) => data],
   [PythonFlags.pickle, (data) => loadPickle(data)],
@@ -118,13 +126,17 @@ export class DjangoValueCodec implements ItemCodec {
   }
 
   decode(item: MemcachedItem): unknown {
-    const compressed = (item.flags & PythonFlags.compressed) !== 0;
-    const flags = compressed ? item.flags & ~PythonFlags.compressed : item.flags;
+    return this.decodeRange(item.flags, item.value, 0, item.value.length);
+  }
+
+  decodeRange(storedFlags: number, data: Buffer, start: number, end: number): unknown {
+    const compressed = (storedFlags & PythonFlags.compressed) !== 0;
+    const flags = compressed ? storedFlags & ~PythonFlags.compressed : storedFlags;
     const read = PYTHON_READERS.get(flags);
-    if (read) return read(compressed ? inflate(item.value) : item.value);
+    if (read) return read(compressed ? inflate(data.subarray(start, end)) : pythonValueBytes(flags, data, start, end));
     const ownSerializer = compressed ? undefined : SERIALIZER_READERS.get(flags);
-    if (ownSerializer) return ownSerializer(item.value);
-    throw new SerializationError(`Stored value has memcached flags ${item.flags}, which neither Django's memcached backends nor Cachette write`);
+    if (ownSerializer) return ownSerializer(data, start, end);
+    throw new SerializationError(`Stored value has memcached flags ${storedFlags}, which neither Django's memcached backends nor Cachette write`);
   }
 
   /**

@@ -10,6 +10,7 @@ import {
   ValueTooLargeError,
   declareOptions,
   decodeUrlComponent,
+  foundInOrder,
   memcacheKeyWarnings,
   resolveSerializer,
   serverStoreStats,
@@ -19,7 +20,7 @@ import {
   type SerializerOption,
   type StoreStats,
 } from '@cachette/cache-core';
-import { MemcachedClient, type MemcachedClientOptions, type MemcachedItem } from './client';
+import { MemcachedClient, type MemcachedClientOptions } from './client';
 import { MAX_KEY_BYTES } from './keys';
 import { MAX_EXPTIME, MIN_EXPTIME } from './protocol';
 import { createItemCodec, type DjangoClient } from './django-flags';
@@ -82,6 +83,7 @@ export class MemcachedCache extends BaseCache {
   readonly client: MemcachedClient;
   private readonly codec: ItemCodec;
   private readonly ignoreExceptions: boolean;
+  private readonly decodeItem = (flags: number, source: Buffer, start: number, end: number): unknown => this.codec.decodeRange(flags, source, start, end);
   private readonly outages = new OutageReporter(this, { text: 'Memcached is unavailable, ignored as ignoreExceptions asks', type: 'CacheOutageWarning' });
 
   constructor(params: MemcachedCacheParams = {}) {
@@ -192,11 +194,17 @@ export class MemcachedCache extends BaseCache {
     throw new NonNumericValueError(key, 'the result is outside the safe integer range');
   }
 
+  /**
+   * One multi-get per server, its values decoded where they lie in the reply (see `ItemRanges`):
+   * no Buffer, item or map entry per value, and no map from keys back to their order.
+   */
+  protected override async getManyInOrder(keys: readonly string[]): Promise<unknown[]> {
+    const ranges = await this.guard(this.client.getManyInPlace(keys), undefined);
+    return ranges === undefined ? keys.map(() => MISSING) : ranges.map(this.decodeItem, MISSING);
+  }
+
   protected override async getManyItems(keys: readonly string[]): Promise<Map<string, unknown>> {
-    const found: Map<string, unknown> = await this.guard(this.client.getMany(keys), new Map());
-    // Replacing the values of existing keys keeps the map's shape: no second map to build.
-    for (const [key, item] of found) found.set(key, this.codec.decode(item as MemcachedItem));
-    return found;
+    return foundInOrder(keys, await this.getManyInOrder(keys));
   }
 
   protected override setManyItems(entries: ReadonlyArray<readonly [string, unknown]>, timeout: number | null): Promise<string[]> {

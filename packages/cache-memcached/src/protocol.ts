@@ -1,4 +1,5 @@
 import type { ConnectionRequest, ReplyDecoder, ReplyQueue } from './connection';
+import type { ItemPlacer, ItemRanges } from './item-ranges';
 import type { MemcachedItem } from './request';
 
 /**
@@ -27,6 +28,18 @@ export interface RetrieveOptions {
   touchExptime?: number | undefined;
 }
 
+/**
+ * `source[start, end)` in a Buffer of its own: an item handed out must not keep a whole socket
+ * chunk alive. A source that is exactly the value (a decoder gathered it from several chunks)
+ * already is one.
+ */
+export function copyOfRange(source: Buffer, start: number, end: number): Buffer {
+  if (start === 0 && end === source.length) return source;
+  const copy = Buffer.allocUnsafe(end - start);
+  source.copy(copy, 0, start, end);
+  return copy;
+}
+
 /** A request of protocol R whose promise settles with T. */
 export type Sent<R, T> = R & { readonly promise: Promise<T> };
 
@@ -40,6 +53,8 @@ export interface MemcachedProtocol<R extends ConnectionRequest> {
   createDecoder(queue: ReplyQueue<R>): ReplyDecoder;
   /** Found items by key; `touchExptime` also gives them a new expiry (`gat`). */
   retrieve(keys: readonly string[], options: RetrieveOptions): Sent<R, Map<string, MemcachedItem>>;
+  /** Plain `get` of `keys`, the items found placed in key order by `placer` and read in place. */
+  retrieveInPlace(keys: readonly string[], placer: ItemPlacer): Sent<R, ItemRanges>;
   /** One key's item, or `undefined` (no map to build: the common case). */
   retrieveOne(key: string, options: RetrieveOptions): Sent<R, MemcachedItem | undefined>;
   /** `true` when stored; `false` when the condition failed (add on an existing key, cas on a changed item). */

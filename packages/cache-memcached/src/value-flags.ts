@@ -1,6 +1,6 @@
-import { SerializationError, isDecimalInteger, jsonSerializer, v8Serializer, type Serializer } from '@cachette/cache-core';
+import { SerializationError, deserializeRange, isDecimalInteger, jsonSerializer, v8Serializer, type Serializer } from '@cachette/cache-core';
+import { copyOfRange, type StoreItem } from './protocol';
 import type { MemcachedItem } from './request';
-import type { StoreItem } from './protocol';
 
 /**
  * What the 32-bit flags of an item say about its bytes. 0 and 2 match pymemcache (Django's
@@ -47,23 +47,27 @@ export function signedCounterValue(unsigned: bigint): number | bigint {
   return Number.isSafeInteger(number) ? number : signed;
 }
 
+/** Reads an item's value from `data[start, end)`, which may be a view of a socket chunk. */
+export type RangeReader = (data: Buffer, start: number, end: number) => unknown;
+
 /** Decimal text (also a plain negative one, as other clients write it) as a signed 64-bit integer. */
-function readInteger(data: Buffer): unknown {
-  const text = data.toString('latin1');
+function readInteger(data: Buffer, start: number, end: number): unknown {
+  const text = data.toString('latin1', start, end);
   if (!/^-?\d{1,20}$/.test(text)) throw new SerializationError(`Stored value with the integer flag is not decimal text: ${JSON.stringify(text.slice(0, 40))}`);
   return signedCounterValue(BigInt(text));
 }
 
 /** Cachette's own serializer flags, readable whatever serializer is configured (so switching one loses nothing). */
-export const SERIALIZER_READERS: ReadonlyMap<number, (data: Buffer) => unknown> = new Map([
-  [ValueFlags.v8, (data: Buffer) => v8Serializer.deserialize(data)],
-  [ValueFlags.json, (data: Buffer) => jsonSerializer.deserialize(data)],
+export const SERIALIZER_READERS: ReadonlyMap<number, RangeReader> = new Map<number, RangeReader>([
+  [ValueFlags.v8, (data, start, end) => deserializeRange(v8Serializer, data, start, end)],
+  [ValueFlags.json, (data, start, end) => deserializeRange(jsonSerializer, data, start, end)],
 ]);
 
-const READERS = new Map<number, (data: Buffer) => unknown>([
-  [ValueFlags.bytes, (data) => data],
+const READERS = new Map<number, RangeReader>([
+  // Raw bytes are handed out: a Buffer of their own, never a view that keeps a socket chunk alive.
+  [ValueFlags.bytes, copyOfRange],
   [ValueFlags.integer, readInteger],
-  [ValueFlags.text, (data) => data.toString('utf8')],
+  [ValueFlags.text, (data, start, end) => data.toString('utf8', start, end)],
   ...SERIALIZER_READERS,
 ]);
 
@@ -77,6 +81,8 @@ export interface CounterSteps {
 export interface ItemCodec {
   encode(value: unknown): StoreItem;
   decode(item: MemcachedItem): unknown;
+  /** `decode` of the item with these flags whose value is `data[start, end)`, without a Buffer for it where the format allows. */
+  decodeRange(flags: number, data: Buffer, start: number, end: number): unknown;
   /** The commands that add `delta` (a safe integer) to a counter. */
   counterSteps(delta: number): CounterSteps;
   /** What a counter's 64-bit result means: a number when safe, otherwise a bigint. */
@@ -100,10 +106,14 @@ export class ValueCodec implements ItemCodec {
   }
 
   decode(item: MemcachedItem): unknown {
-    const read = READERS.get(item.flags);
-    if (read) return read(item.value);
-    if (item.flags === ValueFlags.custom || this.serializerFlag === ValueFlags.custom) return this.serializer.deserialize(item.value);
-    throw new SerializationError(`Stored value has memcached flags ${item.flags}, which no Cachette serializer writes`);
+    return this.decodeRange(item.flags, item.value, 0, item.value.length);
+  }
+
+  decodeRange(flags: number, data: Buffer, start: number, end: number): unknown {
+    const read = READERS.get(flags);
+    if (read) return read(data, start, end);
+    if (flags === ValueFlags.custom || this.serializerFlag === ValueFlags.custom) return deserializeRange(this.serializer, data, start, end);
+    throw new SerializationError(`Stored value has memcached flags ${flags}, which no Cachette serializer writes`);
   }
 
   /** Always `incr`, by the delta's 64-bit two's complement: wrapping unsigned addition is signed addition. */

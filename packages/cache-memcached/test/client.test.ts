@@ -52,6 +52,18 @@ for (const protocol of ['text', 'binary'] as const) {
       expect(many.get('after')!.value.toString()).toBe('next');
     });
 
+    it('getManyInPlace gives every item in key order, repeats included, read where it lies in the reply', async () => {
+      await client.set('in-place-a', 'alpha', { flags: 7 });
+      await client.set('in-place-b', Buffer.from([0, 13, 10, 255]), { flags: 0xffffffff });
+      await client.set('clé-ключ', 'multi-byte');
+      const keys = ['in-place-b', 'missing', 'in-place-a', 'clé-ключ', 'in-place-a'];
+      const ranges = await client.getManyInPlace(keys);
+      const items = ranges.map((flags, source, start, end) => [flags, source.subarray(start, end).toString('latin1')], 'missing');
+      expect(items).toEqual([[0xffffffff, '\0\r\n\xff'], 'missing', [7, 'alpha'], [0, Buffer.from('multi-byte').toString('latin1')], [7, 'alpha']]);
+      expect((await client.getManyInPlace([])).length).toBe(0);
+      await expect(client.getManyInPlace(['ok', 'a b'])).rejects.toBeInstanceOf(InvalidCacheKey);
+    });
+
     it('round-trips multi-byte keys', async () => {
       await client.set('clé-ключ-鍵', 'v');
       expect((await client.getMany(['clé-ключ-鍵'])).get('clé-ключ-鍵')?.value.toString()).toBe('v');

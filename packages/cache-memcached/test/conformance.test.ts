@@ -2,6 +2,7 @@ import { registerConformanceSuite } from '@cachette/cache-conformance';
 import { serverSkipReason, startMemcached, type TestServer } from '@cachette/test-servers';
 import { afterAll, beforeAll, beforeEach, afterEach, describe, expect, it } from 'vitest';
 import { MemcachedCache } from '../src/index';
+import { liveItemCount } from './live-item-count';
 
 const skip = await serverSkipReason('memcached');
 
@@ -44,6 +45,7 @@ for (const { protocol, serverCount, serializer } of targets) {
         // Only the text protocol can read an expiry (meta get); the binary one rejects ttl.
         // With pickle, counters are Django's: decr stops at 0, so Python can still increment them.
         capabilities: { ...capabilities, values: serializer, ttl: protocol === 'text', counters: serializer === 'pickle' ? 'stopAtZero' : 'signed' },
+        storedEntryCount: async () => (await Promise.all(servers.map(liveItemCount))).reduce((sum, count) => sum + count, 0),
       },
     );
   });

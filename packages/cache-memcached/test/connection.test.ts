@@ -120,12 +120,14 @@ async function fakePeer(answer: (socket: net.Socket, connection: number) => void
 }
 
 describe('faults a real server cannot produce', () => {
-  it('a malformed reply fails the request with CacheProtocolError; the next connection is clean', async () => {
+  it('a malformed reply drops the connection (CacheConnectionError caused by CacheProtocolError); the next connection is clean', async () => {
     const peer = await fakePeer((socket, connection) =>
       socket.on('data', () => socket.write(connection === 0 ? 'VALUE k 0 nonsense\r\n' : 'END\r\n')),
     );
     const client = new MemcachedClient(`127.0.0.1:${peer.port}`, { failureLimit: 100 });
-    await expect(client.get('k')).rejects.toBeInstanceOf(CacheProtocolError);
+    const error = await client.get('k').catch((error: unknown) => error);
+    expect(error).toBeInstanceOf(CacheConnectionError);
+    expect((error as Error).cause).toBeInstanceOf(CacheProtocolError);
     await vi.waitFor(async () => expect(await client.get('k')).toBe(undefined), { timeout: 5000, interval: 50 });
     await client.close();
     await peer.close();

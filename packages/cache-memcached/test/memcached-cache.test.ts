@@ -163,6 +163,16 @@ for (const protocol of ['text', 'binary'] as const) {
       expect((await cache.storeStats()).entries).toBe(31);
     });
 
+    it('getMany reads both servers and answers in the order of the keys asked for, repeats and misses included', async () => {
+      const keys = Array.from({ length: 30 }, (_, index) => `order-${index}`);
+      const values = keys.map((key, index) => (index % 3 === 0 ? Buffer.from(key) : index % 3 === 1 ? { key } : `${key} ✓`));
+      await cache.setMany(Object.fromEntries(keys.map((key, index) => [key, values[index]])));
+      const asked = [...keys].reverse().flatMap((key, index) => (index % 7 === 0 ? [key, 'order-missing', key] : [key]));
+      const found = await cache.getMany(asked);
+      expect([...found.keys()]).toEqual([...new Set(asked)].filter((key) => key !== 'order-missing'));
+      for (const [index, key] of keys.entries()) expect(found.get(key)).toEqual(values[index]);
+    });
+
     it('rejects with CacheConnectionError when a server is down, even with ignoreExceptions', async () => {
       const down = new MemcachedCache({ location: [servers[0]!.url, '127.0.0.1:1'], options: { protocol, ignoreExceptions: true } });
       try {

@@ -1,6 +1,6 @@
 import { CacheConnectionError, InvalidCacheBackendError, InvalidCacheKey, createCache, registerCacheScheme } from '@cachette/cache-core';
 import { serverSkipReason, startMemcached, type TestServer } from '@cachette/test-servers';
-import net from 'node:net';
+import { liveKeys } from './live-item-count';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { MemcachedClient } from '../src/client';
 import { MemcachedCache } from '../src/index';
@@ -41,25 +41,6 @@ const injectionValues: Array<[string, string]> = [
   ['a binary-protocol set packet', '\x80\x01\x00\x04\x08\x00\x00\x00\x00\x00\x00\x0d'],
 ];
 
-/** Every live key on the server, read with `lru_crawler metadump` over a raw connection. */
-async function keysOnServer(server: TestServer): Promise<string[]> {
-  const socket = net.connect(server.port, '127.0.0.1');
-  try {
-    let reply = '';
-    await new Promise<void>((resolve, reject) => {
-      socket.on('error', reject);
-      socket.on('data', (chunk: Buffer) => {
-        reply += chunk.toString('latin1');
-        if (reply.endsWith('END\r\n')) resolve();
-      });
-      socket.write('lru_crawler metadump all\r\n');
-    });
-    return [...reply.matchAll(/^key=(\S+) /gm)].map(([, key]) => decodeURIComponent(key!)).sort();
-  } finally {
-    socket.destroy();
-  }
-}
-
 for (const protocol of ['text', 'binary'] as const) {
   describe.skipIf(skip)(title(`memcached injection, ${protocol} protocol`, skip), () => {
     let server: TestServer;
@@ -95,7 +76,7 @@ for (const protocol of ['text', 'binary'] as const) {
         client.deleteMany(['sentinel', key]),
       ];
       for (const attempt of attempts) await expect(attempt).rejects.toBeInstanceOf(InvalidCacheKey);
-      expect(await keysOnServer(server)).toEqual(['sentinel']);
+      expect(await liveKeys(server)).toEqual(['sentinel']);
     });
 
     it.each(injectionValues)('a value with %s is stored verbatim and runs nothing', async (_, text) => {
@@ -105,7 +86,7 @@ for (const protocol of ['text', 'binary'] as const) {
       expect(await client.append('two', value)).toBe(true);
       expect((await client.get('one'))?.value.equals(value)).toBe(true);
       expect((await client.get('two'))?.value.equals(Buffer.concat([value, value]))).toBe(true);
-      expect(await keysOnServer(server)).toEqual(['one', 'sentinel', 'two']);
+      expect(await liveKeys(server)).toEqual(['one', 'sentinel', 'two']);
     });
 
     it('flags and exptimes outside what memcached reads are refused with RangeError before anything is sent', async () => {
@@ -120,7 +101,7 @@ for (const protocol of ['text', 'binary'] as const) {
         ]),
       ];
       for (const attempt of attempts) await expect(attempt()).rejects.toBeInstanceOf(RangeError);
-      expect(await keysOnServer(server)).toEqual(['sentinel']);
+      expect(await liveKeys(server)).toEqual(['sentinel']);
       expect((await client.get('sentinel'))?.value.toString()).toBe('kept');
     });
 
@@ -129,7 +110,7 @@ for (const protocol of ['text', 'binary'] as const) {
       expect((await client.get('high'))?.flags).toBe(0xffffffff);
       expect(await client.set('low', 'v', { exptime: -(2 ** 31) })).toBe(true);
       expect(await client.get('low')).toBeUndefined();
-      expect(await keysOnServer(server)).toEqual(['high', 'sentinel']);
+      expect(await liveKeys(server)).toEqual(['high', 'sentinel']);
     });
   });
 
@@ -150,19 +131,19 @@ for (const protocol of ['text', 'binary'] as const) {
       await expect(cache.set(key, 'v')).rejects.toBeInstanceOf(InvalidCacheKey);
       await expect(cache.get(key)).rejects.toBeInstanceOf(InvalidCacheKey);
       await expect(cache.setMany({ ok: 1, [key]: 2 })).rejects.toBeInstanceOf(InvalidCacheKey);
-      expect(await keysOnServer(server)).toEqual([]);
+      expect(await liveKeys(server)).toEqual([]);
     });
 
     it('a non-ASCII key within 250 bytes is stored under its UTF-8 bytes', async () => {
       await cache.set('clé-ключ-鍵', 'v');
       expect(await cache.get('clé-ключ-鍵')).toBe('v');
-      expect(await keysOnServer(server)).toEqual([':1:clé-ключ-鍵']);
+      expect(await liveKeys(server)).toEqual([':1:clé-ключ-鍵']);
     });
 
     it.each(injectionValues)('a value with %s round-trips and stores nothing else', async (_, value) => {
       await cache.set('k', value);
       expect(await cache.get('k')).toBe(value);
-      expect(await keysOnServer(server)).toEqual([':1:k']);
+      expect(await liveKeys(server)).toEqual([':1:k']);
     });
 
     it('a far-future timeout is kept within what memcached reads, so the entry is stored, not wrapped to expired', async () => {
@@ -170,7 +151,7 @@ for (const protocol of ['text', 'binary'] as const) {
       expect(await cache.get('far')).toBe(`x\r\n${INJECTED}`);
       await cache.set('past', 'v', -1e12);
       expect(await cache.get('past')).toBeUndefined();
-      expect(await keysOnServer(server)).toEqual([':1:far']);
+      expect(await liveKeys(server)).toEqual([':1:far']);
     });
   });
 }

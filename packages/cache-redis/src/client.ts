@@ -124,10 +124,16 @@ export class RedisClient {
     await Promise.all(this.connections.map((connection) => connection.connect()));
   }
 
-  /** The next connection in turn. */
+  /**
+   * The next connection in turn, passing over those that are reconnecting (they would fail the
+   * command at once) while another one can take it: one lost connection of a pool costs nothing.
+   */
   connection(): RedisConnection {
     if (this.connections.length === 1) return this.connections[0]!;
-    this.next = (this.next + 1) % this.connections.length;
+    for (let tried = 0; tried < this.connections.length; tried++) {
+      this.next = (this.next + 1) % this.connections.length;
+      if (!this.connections[this.next]!.reconnecting) break;
+    }
     return this.connections[this.next]!;
   }
 

@@ -5,7 +5,7 @@ import { RedisCache } from './index';
 import { RedisReplyError } from './resp/reply-error';
 
 const URL_PARAMETERS =
-  'timeout, key_prefix, version, stats, client_name, cluster, command_timeout, connect_timeout, db, ignore_exceptions, keep_alive, offline_queue, password, ' +
+  'timeout, key_prefix, version, stats, client_name, cluster, command_timeout, connect_timeout, db, ignore_exceptions, keep_alive, max_value_bytes, offline_queue, password, ' +
   'pool_size, protocol, read_from, read_only, scan_count, serializer, sharding, tls, username, wait_replicas, wait_replicas_timeout';
 
 /** What a cache's first operation rejects with (or resolves to); the cache is closed after it. */

@@ -3,21 +3,7 @@ import { CacheConnectionError, CacheProtocolError, CacheTimeoutError } from '@ca
 import { generateTlsFiles, serverSkipReason, startFaultProxy, startRedis, type FaultProxy, type RedisTestServer } from '@cachette/test-servers';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { RedisClient, RedisReplyError } from './client';
-
-const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
-
-/** Retries `attempt` until it resolves (the client is reconnecting meanwhile); generous bound. */
-async function eventually<T>(attempt: () => Promise<T>, withinMs = 10_000): Promise<T> {
-  const giveUpAt = Date.now() + withinMs;
-  for (;;) {
-    try {
-      return await attempt();
-    } catch (error) {
-      if (Date.now() > giveUpAt) throw error;
-      await sleep(50);
-    }
-  }
-}
+import { eventually, sleep } from '../test/eventually';
 
 const PASSWORD = 'sesame';
 const skipTls = await serverSkipReason('redis', { tls: true });

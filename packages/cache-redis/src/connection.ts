@@ -81,6 +81,11 @@ interface QueuedCommand {
 
 /** Bytes per batch above which writes are handed to the socket as a list instead of copied into one buffer. */
 const CONCAT_LIMIT = 65_536;
+/**
+ * The shortest silence, after a command timed out, that costs a connection: a short command
+ * timeout must not make a server that is only busy for a moment (a slow command) lose it.
+ */
+const MIN_SILENCE_BEFORE_DROP = 1000;
 
 function describeAddress(options: ConnectionOptions): string {
   return options.path ?? `${options.host ?? '127.0.0.1'}:${options.port ?? 6379}`;
@@ -132,6 +137,10 @@ export class RedisConnection {
   /** Why the connection gave up reconnecting, told to every later command. */
   private givenUpBecause: Error | undefined;
   private timeoutTimer: NodeJS.Timeout | undefined;
+  /** Watches a connection on which a command timed out, for a server that went silent for good. */
+  private silenceTimer: NodeJS.Timeout | undefined;
+  /** `Date.now()` when the socket last delivered bytes. */
+  private lastReadAt = 0;
   private reconnectTimer: NodeJS.Timeout | undefined;
   private readyWaiters: Array<{ resolve(): void; reject(error: Error): void }> = [];
   private closeWaiters: Array<() => void> = [];
@@ -152,6 +161,11 @@ export class RedisConnection {
 
   get address(): string {
     return describeAddress(this.options);
+  }
+
+  /** Lost after having been ready, and not back yet: a command now fails at once or waits in the offline queue. */
+  get reconnecting(): boolean {
+    return this.everReady && (this.currentState === 'waiting' || this.currentState === 'connecting');
   }
 
   /** Resolves once the connection is ready (connecting if needed); rejects if that attempt fails. */
@@ -221,6 +235,7 @@ export class RedisConnection {
     this.endSession();
     this.currentState = 'closed';
     clearTimeout(this.reconnectTimer);
+    clearTimeout(this.silenceTimer);
     this.socket?.destroy();
     this.failAll(this.closedError());
   }
@@ -359,10 +374,40 @@ export class RedisConnection {
         if (reply.deadline === 0) continue;
         if (reply.deadline > now) return reply.deadline;
         this.settle(reply, this.timeoutError(reply));
+        this.watchForSilence();
       }
       if (index === this.settledPrefix) this.settledPrefix++;
     }
     return 0;
+  }
+
+  /**
+   * A command timed out on an open connection. Its reply may just be late (a slow command), but
+   * when nothing at all arrives for a while longer the server or the path to it is gone (a
+   * half-open TCP connection, a peer that stopped mid-reply), and every later command on this
+   * socket would time out too, until TCP keep-alive noticed minutes later: drop it and reconnect.
+   */
+  private watchForSilence(): void {
+    const socket = this.socket;
+    if (this.silenceTimer !== undefined || socket === undefined || this.currentState !== 'ready') return;
+    const since = Date.now();
+    this.silenceTimer = setTimeout(() => {
+      this.silenceTimer = undefined;
+      if (this.socket !== socket || this.awaitsBlockingReply()) return;
+      if (this.lastReadAt < since) socket.destroy(new CacheTimeoutError(`Redis server ${this.address} sent nothing for ${Date.now() - since} ms after a command timed out`));
+      // Bytes came, yet replies are still owed to commands that timed out: keep watching.
+      else if (this.settledPrefix > 0) this.watchForSilence();
+    }, Math.max(this.commandTimeout, MIN_SILENCE_BEFORE_DROP));
+    this.silenceTimer.unref();
+  }
+
+  /** A command without a deadline (a blocking one) is waiting: silence is what it expects. */
+  private awaitsBlockingReply(): boolean {
+    for (let index = this.settledPrefix; index < this.inFlight.length; index++) {
+      const reply = this.inFlight.at(index)!;
+      if (!reply.settled && reply.deadline === 0) return true;
+    }
+    return false;
   }
 
   private timeoutError(reply: PendingReply): CacheTimeoutError {
@@ -404,6 +449,7 @@ export class RedisConnection {
       );
     });
     socket.on('data', (chunk: Buffer) => {
+      this.lastReadAt = Date.now();
       try {
         this.decoder.write(chunk);
       } catch (error) {
@@ -441,6 +487,8 @@ export class RedisConnection {
 
   private onClose(): void {
     this.socket = undefined;
+    clearTimeout(this.silenceTimer);
+    this.silenceTimer = undefined;
     this.endSession();
     const error = new CacheConnectionError(
       `Connection to Redis server ${this.address} lost${this.lastError ? `: ${this.lastError.message}` : ''}`,

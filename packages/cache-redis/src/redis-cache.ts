@@ -6,6 +6,7 @@ import {
   foundInOrder,
   NonNumericValueError,
   OutageReporter,
+  ValueTooLargeError,
   checkTimeout,
   checkUrlParameters,
   declareOptions,
@@ -40,6 +41,14 @@ export interface RedisCacheOptions extends Omit<RedisClientOptions, 'url' | 'hos
   compress?: CompressionOptions | false;
   /** A server that cannot be reached reads as a miss, writes report failure; warned once per outage. Default `false`. */
   ignoreExceptions?: boolean;
+  /**
+   * The largest stored value, in bytes (after serialization and compression); a larger one is
+   * refused with `ValueTooLargeError` before it is sent. Default 512 MiB, Redis's own
+   * `proto-max-bulk-len`: a server given a longer argument answers an error and closes the
+   * connection, failing every other command in flight on it. Set it to the server's value when
+   * that is lower.
+   */
+  maxValueBytes?: number;
   /** `'consistent'`: every location is an independent primary on a hash ring. Default: the first location is the primary, the others replicas. */
   sharding?: 'consistent';
   /**
@@ -73,6 +82,7 @@ const REDIS_OPTIONS = declareOptions<RedisCacheOptions>({
   serializer: 'url',
   compress: 'object',
   ignoreExceptions: 'url',
+  maxValueBytes: 'url',
   sharding: 'url',
   cluster: 'url',
   readFrom: 'url',
@@ -100,6 +110,8 @@ const REDIS_OPTIONS = declareOptions<RedisCacheOptions>({
 });
 
 const DEFAULT_LOCATION = 'redis://127.0.0.1:6379';
+/** Redis's default `proto-max-bulk-len`: the longest argument a server accepts. */
+const DEFAULT_MAX_VALUE_BYTES = 512 * 1024 * 1024;
 /** What `storeStats()` takes from each primary's `INFO`, and `dbsize` (the selected database's `DBSIZE`). */
 const SERVER_STATS = ['redis_version', 'uptime_in_seconds', 'used_memory', 'maxmemory', 'keyspace_hits', 'keyspace_misses', 'evicted_keys', 'dbsize'];
 
@@ -226,6 +238,7 @@ export class RedisCache extends BaseCache {
   readonly topology: Topology;
   private readonly codec: Serializer;
   private readonly options: RedisCacheOptions;
+  private readonly maxValueBytes: number;
   private readonly outages = new OutageReporter(this, { text: 'Redis cache unavailable, ignoring (ignoreExceptions)', type: 'CacheConnectionWarning' });
 
   constructor(params: RedisCacheParams = {}) {
@@ -233,6 +246,8 @@ export class RedisCache extends BaseCache {
     const options = (this.options = params.options ?? {});
     checkLocationUrls(params.location);
     this.codec = valueCodec(options);
+    this.maxValueBytes = options.maxValueBytes ?? DEFAULT_MAX_VALUE_BYTES;
+    if (!(this.maxValueBytes > 0)) throw new RangeError(`Redis option maxValueBytes must be a positive number; got ${String(options.maxValueBytes)}`);
     if (options.sharding !== undefined && options.sharding !== 'consistent') {
       throw new TypeError(`Redis option sharding must be 'consistent'; got ${String(options.sharding)}`);
     }
@@ -285,8 +300,23 @@ export class RedisCache extends BaseCache {
 
   // ---- values ------------------------------------------------------------------------------
 
+  /** The stored bytes of a value; throws `ValueTooLargeError` for one the server would refuse. */
   private encode(value: unknown): Buffer {
-    return this.codec.serialize(value);
+    const bytes = this.codec.serialize(value);
+    if (bytes.length > this.maxValueBytes) {
+      throw new ValueTooLargeError(`A value of ${bytes.length} bytes is over the limit of ${this.maxValueBytes} (option maxValueBytes); nothing was sent`);
+    }
+    return bytes;
+  }
+
+  /** `encode`, with a value too large as `undefined`: for `setMany`, which reports such keys as not stored. */
+  private encodeIfFits(value: unknown): Buffer | undefined {
+    try {
+      return this.encode(value);
+    } catch (error) {
+      if (error instanceof ValueTooLargeError) return undefined;
+      throw error;
+    }
   }
 
   private decode(bytes: Buffer): unknown {
@@ -295,8 +325,8 @@ export class RedisCache extends BaseCache {
 
   // ---- failures ----------------------------------------------------------------------------
 
-  /** With `ignoreExceptions`, an unreachable server gives `fallback` (and one warning per outage). */
-  private async guard<T>(operation: () => Promise<T>, fallback: T): Promise<T> {
+  /** With `ignoreExceptions`, an unreachable server gives `fallback()` (and one warning per outage). */
+  private async guard<T>(operation: () => Promise<T>, fallback: () => T): Promise<T> {
     try {
       const result = await operation();
       this.outages.recovered();
@@ -304,7 +334,7 @@ export class RedisCache extends BaseCache {
     } catch (error) {
       if (!this.options.ignoreExceptions || !isOutage(error)) throw error;
       this.outages.swallowed(error);
-      return fallback;
+      return fallback();
     }
   }
 
@@ -338,7 +368,7 @@ export class RedisCache extends BaseCache {
     const run = (group: KeyGroup): Promise<T> => group.run((server) => command(server, group.keys));
     // Without ignoreExceptions there is nothing to guard: a failing group fails the call.
     if (!this.options.ignoreExceptions) return Promise.all(groups.map(run));
-    return Promise.all(groups.map((group) => this.guard(() => run(group), fallback(group.keys))));
+    return Promise.all(groups.map((group) => this.guard(() => run(group), () => fallback(group.keys))));
   }
 
   // ---- primitives --------------------------------------------------------------------------
@@ -346,7 +376,7 @@ export class RedisCache extends BaseCache {
   protected getItem(key: string): Promise<unknown> {
     return this.guard(async () => {
       return this.decodeReply(await this.read(key, (server) => server.get(key)));
-    }, MISSING);
+    }, () => MISSING);
   }
 
   protected setItem(key: string, value: unknown, timeout: number | null): Promise<void> {
@@ -354,7 +384,7 @@ export class RedisCache extends BaseCache {
     return this.guard(async () => {
       if (timeout === 0) await this.write(key, (server) => server.del(key));
       else await this.write(key, (server) => server.set(key, bytes, timeout === null ? undefined : { px: timeout }));
-    }, undefined);
+    }, () => undefined);
   }
 
   protected addItem(key: string, value: unknown, timeout: number | null): Promise<boolean> {
@@ -363,21 +393,21 @@ export class RedisCache extends BaseCache {
       // A timeout of 0 stores nothing; add still tells whether it would have.
       if (timeout === 0) return (await this.topology.onWriter(key, (server) => server.exists(key))) === 0;
       return this.write(key, (server) => server.set(key, bytes, timeout === null ? { nx: true } : { nx: true, px: timeout }));
-    }, false);
+    }, () => false);
   }
 
   /** `SET NX PX` of the token itself, on the key's primary. */
   protected override acquireLockItem(key: string, token: string, ttl: number): Promise<boolean> {
-    return this.guard(() => this.write(key, (server) => server.set(key, token, { nx: true, px: Math.max(1, Math.round(ttl * 1000)) })), false);
+    return this.guard(() => this.write(key, (server) => server.set(key, token, { nx: true, px: Math.max(1, Math.round(ttl * 1000)) })), () => false);
   }
 
   /** Compare-and-delete in one step (a Lua script), so a lock taken by another after it expired stays. */
   protected override async releaseLockItem(key: string, token: string): Promise<void> {
-    await this.guard(() => this.write(key, (server) => server.runScript(RELEASE_LOCK, [key], [token])), 0);
+    await this.guard(() => this.write(key, (server) => server.runScript(RELEASE_LOCK, [key], [token])), () => 0);
   }
 
   protected touchItem(key: string, timeout: number | null): Promise<boolean> {
-    return this.guard(() => this.expireItem(key, timeout), false);
+    return this.guard(() => this.expireItem(key, timeout), () => false);
   }
 
   private expireItem(key: string, timeout: number | null): Promise<boolean> {
@@ -389,7 +419,7 @@ export class RedisCache extends BaseCache {
   }
 
   protected deleteItem(key: string): Promise<boolean> {
-    return this.guard(async () => (await this.write(key, (server) => server.del(key))) > 0, false);
+    return this.guard(async () => (await this.write(key, (server) => server.del(key))) > 0, () => false);
   }
 
   protected async incrItem(key: string, delta: number): Promise<number | Missing> {
@@ -404,12 +434,12 @@ export class RedisCache extends BaseCache {
   }
 
   protected override hasItem(key: string): Promise<boolean> {
-    return this.guard(async () => (await this.read(key, (server) => server.exists(key))) > 0, false);
+    return this.guard(async () => (await this.read(key, (server) => server.exists(key))) > 0, () => false);
   }
 
   /** `PTTL` on the server the key's reads go to (a replica, or the key's shard). */
   protected override ttlItem(key: string): Promise<number | null | Missing> {
-    return this.guard(async () => fromPttl(await this.read(key, (server) => server.pttl(key))), MISSING);
+    return this.guard(async () => fromPttl(await this.read(key, (server) => server.pttl(key))), () => MISSING);
   }
 
   protected override async getManyItems(keys: readonly string[]): Promise<Map<string, unknown>> {
@@ -439,7 +469,7 @@ export class RedisCache extends BaseCache {
       keys.length === 1
         ? run((server) => server.get(keys[0]!)).then((bytes) => [this.decodeReply(bytes)])
         : run((server) => server.mgetInPlace(...keys)).then((strings) => strings.map(this.readValue, MISSING));
-    return this.options.ignoreExceptions ? this.guard(read, keys.map(() => MISSING)) : read();
+    return this.options.ignoreExceptions ? this.guard(read, () => keys.map(() => MISSING)) : read();
   }
 
   private readonly readValue = (data: Buffer, start: number, end: number): unknown => deserializeRange(this.codec, data, start, end);
@@ -450,7 +480,15 @@ export class RedisCache extends BaseCache {
 
   protected override async setManyItems(entries: ReadonlyArray<readonly [string, unknown]>, timeout: number | null): Promise<string[]> {
     if (timeout === 0) return this.deleteManyItems(entries.map(([key]) => key)).then(() => []);
-    const encoded = new Map(entries.map(([key, value]) => [key, this.encode(value)]));
+    // Every value is encoded before anything is sent; one the server would refuse is not sent at
+    // all (Django's set_many: it is reported as not stored, the others are stored).
+    const encoded = new Map<string, Buffer>();
+    const tooLarge: string[] = [];
+    for (const [key, value] of entries) {
+      const bytes = this.encodeIfFits(value);
+      if (bytes === undefined) tooLarge.push(key);
+      else encoded.set(key, bytes);
+    }
     const options = timeout === null ? undefined : { px: timeout };
     const failed = await this.eachGroup(
       this.topology.partition([...encoded.keys()], true),
@@ -466,7 +504,7 @@ export class RedisCache extends BaseCache {
       },
       (group) => group,
     );
-    return failed.flat();
+    return [...tooLarge, ...failed.flat()];
   }
 
   protected override async deleteManyItems(keys: readonly string[]): Promise<void> {
@@ -478,7 +516,7 @@ export class RedisCache extends BaseCache {
     await this.guard(async () => {
       await this.topology.ready();
       await Promise.all(this.topology.primaries.map(async (server) => server.flushdb().then(() => this.replicate(server))));
-    }, undefined);
+    }, () => undefined);
   }
 
   /**

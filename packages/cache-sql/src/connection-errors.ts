@@ -25,11 +25,30 @@ export function isConnectionFailure(error: unknown): boolean {
   return typeof message === 'string' && POSTGRES_CLIENT_MESSAGES.test(message);
 }
 
+/** A MySQL/MariaDB statement the cache did not send: the server would refuse it, then drop the connection. */
+export class StatementTooLargeError extends Error {
+  constructor(readonly packetBytes: number, readonly maxAllowedPacket: number) {
+    super(`the statement is ${packetBytes} bytes, over the server's max_allowed_packet (${maxAllowedPacket}), so it was not sent`);
+    this.name = 'StatementTooLargeError';
+  }
+}
+
 // A statement the database refuses for its size: MySQL/MariaDB's max_allowed_packet, SQLite's
 // length limit, PostgreSQL's SQLSTATE 54000 (program limit exceeded, such as a 1 GB field).
 const TOO_LARGE_CODES = new Set(['ER_NET_PACKET_TOO_LARGE', 'SQLITE_TOOBIG', '54000']);
 
 export function isValueTooLarge(error: unknown): boolean {
+  if (error instanceof StatementTooLargeError) return true;
   const { code } = (error ?? {}) as { code?: unknown };
   return typeof code === 'string' && TOO_LARGE_CODES.has(code);
+}
+
+// A statement the database rolled back whole to break a deadlock (MySQL/MariaDB's 1213, PostgreSQL's
+// 40P01), a serialization failure (40001) or a lock wait that timed out (1205; autocommit rolls the
+// statement back): nothing of it was applied, so sending it again is safe.
+const CONFLICT_CODES = new Set(['ER_LOCK_DEADLOCK', 'ER_LOCK_WAIT_TIMEOUT', '40P01', '40001']);
+
+export function isRolledBackConflict(error: unknown): boolean {
+  const { code } = (error ?? {}) as { code?: unknown };
+  return typeof code === 'string' && CONFLICT_CODES.has(code);
 }

@@ -21,7 +21,7 @@ import {
   publishSwallowedError,
   ValueTooLargeError,
 } from '@cachette/cache-core';
-import { isConnectionFailure, isValueTooLarge } from './connection-errors';
+import { isConnectionFailure, isRolledBackConflict, isValueTooLarge } from './connection-errors';
 import { driverUrlParameters, type DatabaseConnection } from './connection';
 import { EXPIRES, KEY, VALUE, checkTableName, parseExpiry, type DialectName, type QueryResult, type SqlDriver } from './dialects/dialect';
 import { DatabaseRoutes, type SqlReadOperation, type SqlRouter, type SqlWriteOperation } from './routing';
@@ -135,6 +135,20 @@ export function cacheTableOf(params: SqlCacheParams): { table: string; routes: D
   });
   for (const url of databaseUrls(params)) checkUrlParameters(parseCacheUrl(url), DATABASE_URL_QUERY, []);
   return { table: checkTableName(options.table ?? DEFAULT_TABLE), routes };
+}
+
+/** How often a write the database rolled back to break a deadlock is sent, in all. */
+const CONFLICT_ATTEMPTS = 4;
+
+/** A short random pause before sending again, so the writers that collided do not collide again in step. */
+const conflictPause = (attempt: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, Math.random() * 10 * attempt));
+
+/**
+ * Rows in one order, the stored keys', in every statement of every process: two multi-row writes
+ * then take their row locks in the same order and cannot deadlock each other.
+ */
+function inLockOrder<T>(rows: Array<readonly [string, T]>): Array<readonly [string, T]> {
+  return rows.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
 }
 
 function chunks<T>(items: readonly T[]): T[][] {
@@ -252,7 +266,7 @@ export class SqlCache extends BaseCache {
     const expires = this.expires(expiry);
     // Later entries win, as they would with one set after another; one statement cannot name a key twice.
     const rows = new Map(entries.map(([key, value]) => [storedKey(key), this.rows.encode(value)]));
-    for (const batch of chunks([...rows])) {
+    for (const batch of chunks(inLockOrder([...rows]))) {
       const params = batch.flatMap(([key, value]) => [key, value, expires]);
       await this.countedWrite(operation, { rowCount: batch.length }, params, () => this.write(operation, this.statements.upsert(batch.length), params));
     }
@@ -303,7 +317,7 @@ export class SqlCache extends BaseCache {
   }
 
   protected override async deleteManyItems(keys: readonly string[]): Promise<void> {
-    for (const batch of chunks(keys.map(storedKey))) await this.write('deleteMany', this.statements.deleteMany(batch.length), batch);
+    for (const batch of chunks(keys.map(storedKey).sort())) await this.write('deleteMany', this.statements.deleteMany(batch.length), batch);
   }
 
   /**
@@ -405,8 +419,29 @@ export class SqlCache extends BaseCache {
     if (boundary.rows.length > 0) await this.write(operation, this.statements.deleteBelow, [boundary.rows[0]![KEY]]);
   }
 
-  private write(operation: SqlWriteOperation, sql: string, params?: readonly unknown[]): Promise<QueryResult> {
-    return this.queryOn(this.routes.forWrite(operation), sql, params);
+  /**
+   * A write on the router's write database. Concurrent writers can deadlock on row locks (InnoDB
+   * under multi-row upserts, above all); the database then rolls one statement back whole, and it
+   * is sent again. Past `CONFLICT_ATTEMPTS`, the caller gets a `CacheError` and nothing was written.
+   */
+  private async write(operation: SqlWriteOperation, sql: string, params?: readonly unknown[]): Promise<QueryResult> {
+    const database = this.routes.forWrite(operation);
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.queryOn(database, sql, params);
+      } catch (error) {
+        if (!isRolledBackConflict(error)) throw error;
+        if (attempt === CONFLICT_ATTEMPTS) throw this.conflictError(operation, error);
+        await conflictPause(attempt);
+      }
+    }
+  }
+
+  private conflictError(operation: SqlWriteOperation, error: unknown): CacheError {
+    return new CacheError(
+      `The ${this.routes.dialect.title} database rolled back the cache's ${operation} on table '${this.table}' ${CONFLICT_ATTEMPTS} times to break lock conflicts with other writers; nothing was written: ${(error as Error).message}`,
+      { cause: error },
+    );
   }
 
   /**
@@ -464,7 +499,7 @@ export class SqlCache extends BaseCache {
 
   private rethrow(database: string, error: unknown): never {
     if (isValueTooLarge(error)) {
-      throw new ValueTooLargeError(`The ${this.routes.dialect.title} database refused a statement on cache table '${this.table}' as too large, so it stored nothing: ${(error as Error).message}`, {
+      throw new ValueTooLargeError(`A statement on cache table '${this.table}' is too large for the ${this.routes.dialect.title} database, so nothing was stored: ${(error as Error).message}`, {
         cause: error,
       });
     }

@@ -134,10 +134,16 @@ describe.skipIf(replicaSkip)(`postgres with a read replica${replicaSkip ? ` (ski
   beforeAll(async () => {
     pair = await startPostgresReplication({ synchronous: true });
   });
-  afterAll(() => pair?.stop());
+  // Counted on the primary, where every write lands.
+  const rowCounter = serverRowCounter('postgres', () => pair.primary.url);
+  afterAll(async () => {
+    await rowCounter.close();
+    await pair?.stop();
+  });
   registerConformanceSuite(api, {
     name: 'postgres with a replica',
     createCache: (params) => sqlCache(params, pair.primary.url, { poolSize: 2, replicas: [pair.replica.url] }),
     capabilities,
+    storedEntryCount: () => rowCounter.count(TABLE),
   });
 });

@@ -13,11 +13,24 @@ const capabilities: Partial<Capabilities> = { atomicIncr: true, clearIsGlobal: t
 /** The suite on TieredCaches over Redis at `location()`, each with its own local tier. */
 function conformance(name: string, location: () => string | string[], options: Partial<TieredCacheOptions> = {}, sharedOptions: object = {}): void {
   describe(name, () => {
+    const created: TieredCache[] = [];
+    // A cache of its own, not a tier, counts the shared keys: DBSIZE summed over the primaries.
+    let sharedCounter: RedisCache | undefined;
+    afterAll(() => sharedCounter?.close());
     registerConformanceSuite(api, {
       name,
-      createCache: (params: CacheParams) =>
-        new TieredCache({ ...params, options: { shared: { backend: RedisCache, location: location(), options: sharedOptions }, local: params.options, ...options } }),
+      createCache: (params: CacheParams) => {
+        const cache = new TieredCache({ ...params, options: { shared: { backend: RedisCache, location: location(), options: sharedOptions }, local: params.options, ...options } });
+        created.push(cache);
+        return cache;
+      },
       capabilities,
+      // Both tiers: the shared store's keys and every local copy any cache of the suite holds.
+      storedEntryCount: async () => {
+        sharedCounter ??= new RedisCache({ location: location(), options: sharedOptions });
+        const counts = await Promise.all([sharedCounter, ...created.map((cache) => cache.localCache)].map((cache) => cache.storeStats()));
+        return counts.reduce((sum, { entries }) => sum + Number(entries), 0);
+      },
     });
   });
 }

@@ -20,7 +20,7 @@ export {
 } from './postgres-replication.js';
 export { startMariaDb } from './mariadb.js';
 export { generateTlsFiles } from './tls.js';
-export { startFaultProxy, type FaultProxy } from './fault-proxy.js';
+export { GARBAGE_REPLY, startFaultProxy, type AfterCut, type FaultProxy } from './fault-proxy.js';
 export { djangoPython, djangoSkipReason, startDjangoSite, type DjangoSite } from './django.js';
 export {
   DjangoCacheError,

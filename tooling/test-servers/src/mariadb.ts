@@ -59,7 +59,8 @@ const SPEED_ARGS = [
   '--performance-schema=OFF',
 ];
 
-async function startLocalMariaDb(): Promise<ControllableServer> {
+/** Always a local binary, so it can be killed and restarted (the soak does). */
+export async function startLocalMariaDb(): Promise<ControllableServer> {
   const binaries = mariaDbBinaries();
   if (!binaries) throw new Error('MariaDB binaries disappeared');
   return inTempDir('mariadb', undefined, async (dir) => {

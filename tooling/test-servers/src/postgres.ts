@@ -52,7 +52,8 @@ export async function startPostgres(): Promise<TestServer> {
 export const speedSettings = (): string[] => ['fsync=off', 'synchronous_commit=off', 'full_page_writes=off'];
 const speedArgs = (): string[] => speedSettings().flatMap((setting) => ['-c', setting]);
 
-async function startLocalPostgres(): Promise<ControllableServer> {
+/** Always a local binary, so it can be killed and restarted (the soak does). */
+export async function startLocalPostgres(): Promise<ControllableServer> {
   const binaries = postgresBinaries();
   if (!binaries) throw new Error('PostgreSQL binaries disappeared');
   const user = postgresUser();

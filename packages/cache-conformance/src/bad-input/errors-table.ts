@@ -38,12 +38,14 @@ serializer refuses); a value only the server refuses (memcached's item size) com
 returned list of failed keys with the others stored, as Django's \`set_many\` does.
 
 Item size limits outside this table: a SQL database that refuses a statement as too large
-(MariaDB's \`max_allowed_packet\`) rejects with \`ValueTooLargeError\` (tested in
-\`packages/cache-sql/test/value-size.test.ts\`; \`CacheConnectionError\` when MariaDB closes
-the connection while a large statement is still being sent). Redis refuses
+(MariaDB's \`max_allowed_packet\`, which the cache checks before sending the statement, so the
+connection stays open) rejects with \`ValueTooLargeError\` (tested in
+\`packages/cache-sql/test/value-size.test.ts\`). Redis refuses
 a value over its \`proto-max-bulk-len\` (512 MB by default) with \`CacheProtocolError\`
-(\`RedisReplyError\`) and closes the connection, failing the commands sent with it. The file and
-locmem backends have no limit of their own.
+(\`RedisReplyError\`) and closes the connection, failing the commands sent with it. The file
+backend refuses a value over its \`maxValueBytes\` option (64 MiB by default) with
+\`ValueTooLargeError\`, \`setMany\` writing none of its entries (tested in
+\`packages/cache-file/test/file-cache.test.ts\`). The locmem backend has no limit of its own.
 `;
 
 function cellOrder(): Map<string, number> {

@@ -1,5 +1,6 @@
 import { CacheConnectionError, CacheProtocolError, NonNumericValueError, ValueTooLargeError } from '@cachette/cache-core';
 import type { ReplyQueue } from '../connection';
+import type { ItemPlacer, ItemRanges } from '../item-ranges';
 import type { MemcachedProtocol, StorageVerb, StoreItem } from '../protocol';
 import { PendingRequest, UNEXPECTED, type MemcachedItem, type ReplyReader } from '../request';
 import { BinaryResponseDecoder } from './decoder';
@@ -10,11 +11,14 @@ import {
   Status,
   packetCas,
   packetExtras,
+  packetExtrasLength,
+  packetFlags,
   packetKey,
   packetOpaque,
   packetOpcode,
   packetStatus,
   packetValue,
+  packetValueStart,
   statusText,
 } from './header';
 
@@ -22,6 +26,11 @@ import {
 export abstract class BinaryRequest<T> extends PendingRequest<T> {
   /** Returns `true` when this was the request's last response. */
   abstract onPacket(packet: Buffer): boolean;
+
+  /** Whether a response with this opcode can answer the request: the opcode of its (first) packet. */
+  answers(opcode: number): boolean {
+    return opcode === this.payload[1];
+  }
 }
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- the connection holds requests of every result type
@@ -100,6 +109,10 @@ class SingleGetRequest extends BinaryRequest<MemcachedItem | undefined> {
  * only what is worth telling (hits for getKQ, failures for setQ/deleteQ), then the noop.
  */
 abstract class QuietBatchRequest<T> extends BinaryRequest<T> {
+  override answers(opcode: number): boolean {
+    return opcode === Opcode.noop || super.answers(opcode);
+  }
+
   onPacket(packet: Buffer): boolean {
     if (packetOpcode(packet) !== Opcode.noop) {
       this.onQuietResponse(packet);
@@ -129,6 +142,28 @@ class QuietGetRequest extends QuietBatchRequest<Map<string, MemcachedItem>> {
   }
 }
 
+/** Quiet gets whose hits are placed in key order, read in place (see `ItemRanges`). */
+class InPlaceQuietGetRequest extends QuietBatchRequest<ItemRanges> {
+  constructor(payload: Buffer, private readonly placer: ItemPlacer) {
+    super(payload);
+  }
+
+  protected onQuietResponse(packet: Buffer): void {
+    if (packetStatus(packet) !== Status.noError) return;
+    const valueStart = packetValueStart(packet);
+    if (packetExtrasLength(packet) !== 4 || valueStart > packet.length) {
+      throw new CacheProtocolError('Memcached sent a get response without its 4 bytes of flags, or shorter than its key');
+    }
+    // The packet is a view of the socket's chunk (or a buffer of its own when it came in pieces):
+    // its value is placed where it lies. The opaque is the key's index in the request.
+    this.placer.placeAt(packetOpaque(packet), packetFlags(packet), packet, valueStart, packet.length);
+  }
+
+  protected result(): ItemRanges {
+    return this.placer.ranges;
+  }
+}
+
 class QuietStoreRequest extends QuietBatchRequest<string[]> {
   private readonly failed: string[] = [];
 
@@ -137,7 +172,9 @@ class QuietStoreRequest extends QuietBatchRequest<string[]> {
   }
 
   protected onQuietResponse(packet: Buffer): void {
-    this.failed.push(this.keys[packetOpaque(packet)]!);
+    const key = this.keys[packetOpaque(packet)];
+    if (key === undefined) throw new CacheProtocolError(`Memcached answered a quiet store with opaque ${packetOpaque(packet)}, which names none of its ${this.keys.length} keys`);
+    this.failed.push(key);
   }
 
   protected result(): string[] {
@@ -250,9 +287,15 @@ function single<T>(payload: Buffer, key: string | undefined, read: ReplyReader<B
   return new SingleResponseRequest(payload, key, read);
 }
 
-function headOf(queue: ReplyQueue<AnyBinaryRequest>): AnyBinaryRequest {
+/**
+ * The request a response answers. A response whose opcode the oldest request cannot get means
+ * the stream is out of step: throwing drops the connection rather than hand it to a caller.
+ */
+function requestAnswered(queue: ReplyQueue<AnyBinaryRequest>, packet: Buffer): AnyBinaryRequest {
   const head = queue.head();
   if (!head) throw new CacheProtocolError('Memcached sent a response nobody asked for');
+  const opcode = packetOpcode(packet);
+  if (!head.answers(opcode)) throw new CacheProtocolError(`Memcached sent a response of opcode 0x${opcode.toString(16)} to a request of opcode 0x${head.payload[1]!.toString(16)}`);
   return head;
 }
 
@@ -262,7 +305,7 @@ export const binaryProtocol: MemcachedProtocol<AnyBinaryRequest> = {
 
   createDecoder(queue) {
     return new BinaryResponseDecoder((packet) => {
-      if (headOf(queue).onPacket(packet)) queue.finishHead();
+      if (requestAnswered(queue, packet).onPacket(packet)) queue.finishHead();
     });
   },
 
@@ -271,6 +314,10 @@ export const binaryProtocol: MemcachedProtocol<AnyBinaryRequest> = {
     const writeExptime = (packet: Buffer, offset: number): void => void packet.writeUInt32BE(binaryExptime(touchExptime ?? 0), offset);
     const opcode = touching ? Opcode.getAndTouchKQ : Opcode.getKQ;
     return new QuietGetRequest(encodeQuietBatch(opcode, keys, touching ? 4 : 0, noValue, writeExptime), cas);
+  },
+
+  retrieveInPlace(keys, placer) {
+    return new InPlaceQuietGetRequest(encodeQuietBatch(Opcode.getKQ, keys, 0, noValue, noExtras), placer);
   },
 
   retrieveOne(key, { cas = false, touchExptime }) {

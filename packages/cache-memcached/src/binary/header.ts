@@ -88,6 +88,18 @@ export function packetKey(packet: Buffer): string {
   return packet.toString('utf8', start, start + packet.readUInt16BE(2));
 }
 
+/** Where the value starts in the packet (it runs to the packet's end). */
+export function packetValueStart(packet: Buffer): number {
+  return keyStart(packet) + packet.readUInt16BE(2);
+}
+
 export function packetValue(packet: Buffer): Buffer {
-  return packet.subarray(keyStart(packet) + packet.readUInt16BE(2));
+  return packet.subarray(packetValueStart(packet));
+}
+
+export const packetExtrasLength = (packet: Buffer): number => packet[4]!;
+
+/** A get response's flags: its 4 bytes of extras. */
+export function packetFlags(packet: Buffer): number {
+  return packet.readUInt32BE(HEADER_SIZE);
 }

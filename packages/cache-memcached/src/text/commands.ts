@@ -1,22 +1,38 @@
 import { CacheProtocolError, NonNumericValueError, ValueTooLargeError } from '@cachette/cache-core';
 import type { ReplyQueue } from '../connection';
-import type { MemcachedProtocol, RetrieveOptions, Sent, StorageVerb, StoreItem } from '../protocol';
+import type { ItemPlacer, ItemRanges } from '../item-ranges';
+import { copyOfRange, type MemcachedProtocol, type RetrieveOptions, type Sent, type StorageVerb, type StoreItem } from '../protocol';
 import { PendingRequest, UNEXPECTED, answers, type MemcachedItem, type ReplyReader } from '../request';
-import { TextReplyDecoder } from './decoder';
+import { TextReplyDecoder, type ValueHeader } from './decoder';
 import { encodeGetAndTouch, encodeKeyCommand, encodeLine, encodeRetrieval, encodeStorage } from './encoder';
 
 /** A text-protocol request: told each reply line (and VALUE item) until it says it is complete. */
 export abstract class TextRequest<T> extends PendingRequest<T> {
-  onValue(key: string, _flags: number, _data: Buffer, _cas: bigint | undefined): void {
-    throw new CacheProtocolError(`Memcached sent an unexpected VALUE for key '${key}'`);
+  /** A VALUE item, its data in `source[start, end)` (see `TextReplySink.value`). */
+  onValue(header: ValueHeader, _source: Buffer, _start: number, _end: number): void {
+    throw new CacheProtocolError(`Memcached sent an unexpected VALUE for key '${header.key}'`);
   }
 
   /** Returns `true` when this was the request's last reply line. */
   abstract onLine(line: string): boolean;
 }
 
-/** The typed error for an error reply to a command on `key`. */
+/** memcached's error replies: the command failed, but the replies after it are still in step. */
+const ERROR_REPLY = /^(?:ERROR|CLIENT_ERROR|SERVER_ERROR)(?: |$)/;
+
+/**
+ * Throws unless `line` is one of memcached's error replies: any other line a command cannot take
+ * (garbage, another command's reply) means the replies are out of step, and the connection that
+ * carried them is dropped rather than hand later callers replies meant for others.
+ */
+function checkInStep(line: string): void {
+  if (ERROR_REPLY.test(line)) return;
+  throw new CacheProtocolError(`Memcached sent ${JSON.stringify(line.slice(0, 80))} where no such reply can come: the reply stream is out of step`);
+}
+
+/** The typed error for an error reply to a command on `key`; throws on a line that is no reply (`checkInStep`). */
 export function errorFromLine(line: string, key: string | undefined): Error {
+  checkInStep(line);
   const subject = key === undefined ? '' : ` for key '${key}'`;
   if (line.startsWith('SERVER_ERROR object too large')) {
     return new ValueTooLargeError(`The value${subject} is larger than the memcached server's item size limit (its -I option); nothing was stored`);
@@ -63,8 +79,8 @@ const readVersion: LineReader<string> = (line) => (line.startsWith('VERSION ') ?
 
 /** VALUE items until END. */
 abstract class ValuesUntilEnd<T> extends TextRequest<T> {
-  override onValue(key: string, flags: number, value: Buffer, cas: bigint | undefined): void {
-    this.onItem(key, { value, flags, cas });
+  override onValue(header: ValueHeader, source: Buffer, start: number, end: number): void {
+    this.onItem(header.key, { value: copyOfRange(source, start, end), flags: header.flags, cas: header.cas });
   }
 
   onLine(line: string): boolean {
@@ -86,6 +102,24 @@ class RetrievalRequest extends ValuesUntilEnd<Map<string, MemcachedItem>> {
 
   protected result(): Map<string, MemcachedItem> {
     return this.found;
+  }
+}
+
+/** VALUE items until END, each placed in key order without a Buffer of its own (see `ItemRanges`). */
+class InPlaceRetrievalRequest extends TextRequest<ItemRanges> {
+  constructor(payload: Buffer, private readonly placer: ItemPlacer) {
+    super(payload);
+  }
+
+  override onValue(header: ValueHeader, source: Buffer, start: number, end: number): void {
+    // Matched against the keys asked for as bytes: no string is made for the key.
+    this.placer.place(header, header.flags, source, start, end);
+  }
+
+  onLine(line: string): boolean {
+    if (line === 'END') this.resolve(this.placer.ranges);
+    else this.fail(errorFromLine(line, undefined));
+    return true;
   }
 }
 
@@ -134,7 +168,10 @@ class StoreManyRequest extends TextRequest<string[]> {
   }
 
   onLine(line: string): boolean {
-    if (line !== 'STORED') this.failed.push(this.keys[this.answered]!);
+    if (line !== 'STORED') {
+      if (readStored(line) === UNEXPECTED) checkInStep(line);
+      this.failed.push(this.keys[this.answered]!);
+    }
     this.answered++;
     if (this.answered < this.keys.length) return false;
     this.resolve(this.failed);
@@ -148,6 +185,7 @@ class FencedNoreplyRequest extends TextRequest<void> {
 
   onLine(line: string): boolean {
     if (!line.startsWith('VERSION ')) {
+      checkInStep(line);
       this.unexpected ??= line;
       return false;
     }
@@ -178,7 +216,7 @@ export const textProtocol: MemcachedProtocol<AnyTextRequest> = {
 
   createDecoder(queue) {
     return new TextReplyDecoder({
-      value: (key, flags, data, cas) => headOf(queue).onValue(key, flags, data, cas),
+      value: (header, source, start, end) => headOf(queue).onValue(header, source, start, end),
       line: (reply) => {
         if (headOf(queue).onLine(reply)) queue.finishHead();
       },
@@ -187,6 +225,10 @@ export const textProtocol: MemcachedProtocol<AnyTextRequest> = {
 
   retrieve(keys, options) {
     return new RetrievalRequest(retrievalPayload(keys, options));
+  },
+
+  retrieveInPlace(keys, placer) {
+    return new InPlaceRetrievalRequest(encodeRetrieval('get', keys), placer);
   },
 
   retrieveOne(key, options) {

@@ -1,13 +1,13 @@
 import { CacheProtocolError } from '@cachette/cache-core';
 import { describe, expect, it } from 'vitest';
-import { TextReplyDecoder } from './decoder';
+import { TextReplyDecoder, type ValueHeader } from './decoder';
 
 type Event = ['value', string, number, string, bigint | undefined] | ['line', string];
 
 function decode(chunks: Buffer[]): Event[] {
   const events: Event[] = [];
   const decoder = new TextReplyDecoder({
-    value: (key, flags, data, cas) => events.push(['value', key, flags, data.toString('latin1'), cas]),
+    value: ({ key, flags, cas }, source, start, end) => events.push(['value', key, flags, source.toString('latin1', start, end), cas]),
     line: (line) => events.push(['line', line]),
   });
   for (const chunk of chunks) decoder.write(chunk);
@@ -51,12 +51,25 @@ describe('TextReplyDecoder', () => {
     expect(events[1]![3]).toBe(big.toString('latin1'));
   });
 
-  it('gives values Buffers of their own, not views of the socket chunk', () => {
-    const chunk = Buffer.from('VALUE k 0 3\r\nabc\r\n');
-    let data: Buffer | undefined;
-    new TextReplyDecoder({ value: (_key, _flags, value) => (data = value), line: () => {} }).write(chunk);
-    chunk.fill(0);
-    expect(data?.toString()).toBe('abc');
+  it('reads a value that lies whole in its chunk in place, and gathers a split one into a buffer holding exactly it', () => {
+    const sources: Array<[Buffer, number, number]> = [];
+    const decoder = new TextReplyDecoder({ value: (_header, source, start, end) => sources.push([source, start, end]), line: () => {} });
+    const whole = Buffer.from('VALUE k 0 3\r\nabc\r\nVALUE s 0 3\r\nde');
+    decoder.write(whole);
+    decoder.write(Buffer.from('f\r\n'));
+    expect(sources[0]).toEqual([whole, 13, 16]);
+    const [split, start, end] = sources[1]!;
+    expect([split.toString(), start, end]).toEqual(['def', 0, 3]);
+  });
+
+  it('compares a VALUE line\'s key with a key asked for as bytes, and decodes it only on demand', () => {
+    const headers: ValueHeader[] = [];
+    const decoder = new TextReplyDecoder({ value: (header) => headers.push(header), line: () => {} });
+    decoder.write(Buffer.from('VALUE key:1 0 0\r\n\r\nVALUE clé-鍵 0 0\r\n\r\n'));
+    const [ascii, multiByte] = headers;
+    expect([ascii!.key, multiByte!.key]).toEqual(['key:1', 'clé-鍵']);
+    expect(['key:1', 'key:2', 'key:', 'key:10', 'clé-鍵'].map((key) => ascii!.matches(key))).toEqual([true, false, false, false, false]);
+    expect(['clé-鍵', 'clé-鍵x', 'cle-', 'key:1', 'clÃ©-é\x8D\xB5'].map((key) => multiByte!.matches(key))).toEqual([true, false, false, false, false]);
   });
 
   it.each([

@@ -3,8 +3,14 @@ import { DeclaredLengthBuffer, MAX_ITEM_BYTES } from '../declared-length-buffer'
 
 /** Where decoded text-protocol replies go, in the order they arrive. */
 export interface TextReplySink {
-  /** One `VALUE <key> <flags> <bytes> [<cas>]` item with its data (a Buffer of its own). */
-  value(key: string, flags: number, data: Buffer, cas: bigint | undefined): void;
+  /**
+   * One `VALUE <key> <flags> <bytes> [<cas>]` item: its line, read, and its data in
+   * `source[start, end)`. `source` is the socket's chunk itself when the data arrived whole in one
+   * chunk (read in place, no copy; the chunk goes on past `end`), otherwise a buffer of its own
+   * that gathered the pieces and holds exactly the data (`start` 0, `end` its length). Nothing is
+   * ever written to `source` again.
+   */
+  value(header: ValueHeader, source: Buffer, start: number, end: number): void;
   /** Any other line, without its `\r\n`: `STORED`, `END`, `42`, `STAT …`, `SERVER_ERROR …`. */
   line(line: string): void;
 }
@@ -13,19 +19,63 @@ const CR = 13;
 const LF = 10;
 const SPACE = 32;
 const VALUE_PREFIX = Buffer.from('VALUE ', 'latin1');
+const [V, A, L, U, E] = VALUE_PREFIX;
 /** Longer than any reply line memcached sends (a VALUE line with a 250-byte key is under 330). */
 const MAX_LINE_BYTES = 8192;
 
-interface ValueHeader {
-  key: string;
-  flags: number;
-  cas: bigint | undefined;
-  /** The data and its trailing `\r\n`. */
+/** A VALUE line, read. Its key stays bytes in the line until asked for as text. */
+export class ValueHeader {
+  constructor(
+    private readonly line: Buffer,
+    private readonly keyStart: number,
+    private readonly keyEnd: number,
+    readonly flags: number,
+    /** The data's length, without its trailing `\r\n`. */
+    readonly bytes: number,
+    readonly cas: bigint | undefined,
+  ) {}
+
+  /** The key as text, decoded on each call: a reader that only compares keys (`matches`) never pays for it. */
+  get key(): string {
+    return (this.line as Utf8Slicing).utf8Slice(this.keyStart, this.keyEnd);
+  }
+
+  /** Whether the key is `key`, compared byte by byte without decoding when it is ASCII. */
+  matches(key: string): boolean {
+    const { line, keyStart } = this;
+    const length = this.keyEnd - keyStart;
+    // Only a key with characters beyond ASCII takes more bytes in UTF-8 than characters.
+    if (length !== key.length) return length > key.length && this.key === key;
+    for (let index = 0; index < length; index++) {
+      const code = key.charCodeAt(index);
+      if (code > 0x7f || code !== line[keyStart + index]) return false;
+    }
+    return true;
+  }
+}
+
+/** A value whose data is still arriving: its header, and its data and trailing `\r\n` so far. */
+interface PendingValue {
+  header: ValueHeader;
   data: DeclaredLengthBuffer;
 }
 
+/** `Buffer#utf8Slice`, what `toString('utf8', start, end)` ends in, called without the argument handling in between. */
+interface Utf8Slicing extends Buffer {
+  utf8Slice(start: number, end: number): string;
+}
+
+/** Byte by byte: `Buffer#compare` with offsets is a call into C++, dearer than six comparisons. */
 function startsWithValue(chunk: Buffer, offset: number): boolean {
-  return chunk.length - offset > VALUE_PREFIX.length && chunk.compare(VALUE_PREFIX, 0, VALUE_PREFIX.length, offset, offset + VALUE_PREFIX.length) === 0;
+  return (
+    chunk.length - offset > VALUE_PREFIX.length &&
+    chunk[offset] === V &&
+    chunk[offset + 1] === A &&
+    chunk[offset + 2] === L &&
+    chunk[offset + 3] === U &&
+    chunk[offset + 4] === E &&
+    chunk[offset + 5] === SPACE
+  );
 }
 
 /** A decimal number of at most 20 digits from `chunk[start, end)`, or -1. */
@@ -40,6 +90,20 @@ function parseUnsigned(chunk: Buffer, start: number, end: number): number {
   return result;
 }
 
+/** The first space in `chunk[start, end)`, or `end`: a loop over a few bytes costs less than `indexOf`'s call into C++. */
+function spaceWithin(chunk: Buffer, start: number, end: number): number {
+  let index = start;
+  while (index < end && chunk[index] !== SPACE) index++;
+  return index;
+}
+
+/** Throws unless the value's data, ending at `source[end]`, is followed by `\r\n`. */
+function checkValueEnd(header: ValueHeader, source: Buffer, end: number): void {
+  if (source[end] !== CR || source[end + 1] !== LF) {
+    throw new CacheProtocolError(`Memcached value for key '${header.key}' is not followed by \\r\\n: the reply stream is out of step`);
+  }
+}
+
 function malformed(chunk: Buffer, start: number, end: number): CacheProtocolError {
   return new CacheProtocolError(`Malformed memcached reply line: ${JSON.stringify(chunk.toString('latin1', start, Math.min(end, start + 80)))}`);
 }
@@ -52,14 +116,14 @@ function malformed(chunk: Buffer, start: number, end: number): CacheProtocolErro
  */
 export class TextReplyDecoder {
   private partialLine: Buffer | undefined;
-  private pendingValue: ValueHeader | undefined;
+  private pendingValue: PendingValue | undefined;
 
   constructor(private readonly sink: TextReplySink) {}
 
   write(chunk: Buffer): void {
     let offset = 0;
     if (this.pendingValue) {
-      offset = this.fillValue(this.pendingValue, chunk, 0);
+      offset = this.continueValue(this.pendingValue, chunk, 0);
       if (offset === chunk.length) return;
     }
     if (this.partialLine) {
@@ -94,7 +158,16 @@ export class TextReplyDecoder {
       this.sink.line(buffer.toString('latin1', start, lineEnd));
       return next;
     }
-    return this.fillValue(this.readValueHeader(buffer, start + VALUE_PREFIX.length, lineEnd), chunk, next);
+    return this.readValue(this.readValueHeader(buffer, start + VALUE_PREFIX.length, lineEnd), chunk, next);
+  }
+
+  /** Reads the value's data from `chunk[offset…]` (in place when it is all there); returns where reading continues. */
+  private readValue(header: ValueHeader, chunk: Buffer, offset: number): number {
+    const end = offset + header.bytes;
+    if (end + 2 > chunk.length) return this.continueValue({ header, data: new DeclaredLengthBuffer(header.bytes + 2) }, chunk, offset);
+    checkValueEnd(header, chunk, end);
+    this.sink.value(header, chunk, offset, end);
+    return end + 2;
   }
 
   /** Completes a line begun in an earlier chunk with as little of `chunk` as it needs. */
@@ -118,11 +191,10 @@ export class TextReplyDecoder {
   }
 
   private readValueHeader(chunk: Buffer, start: number, end: number): ValueHeader {
-    const keyEnd = chunk.indexOf(SPACE, start);
-    const flagsEnd = keyEnd === -1 ? -1 : chunk.indexOf(SPACE, keyEnd + 1);
-    if (keyEnd <= start || keyEnd >= end || flagsEnd === -1 || flagsEnd >= end) throw malformed(chunk, start, end);
-    let bytesEnd = chunk.indexOf(SPACE, flagsEnd + 1);
-    if (bytesEnd === -1 || bytesEnd > end) bytesEnd = end;
+    const keyEnd = spaceWithin(chunk, start, end);
+    const flagsEnd = keyEnd === end ? end : spaceWithin(chunk, keyEnd + 1, end);
+    if (keyEnd === start || flagsEnd === end) throw malformed(chunk, start, end);
+    const bytesEnd = spaceWithin(chunk, flagsEnd + 1, end);
     const flags = parseUnsigned(chunk, keyEnd + 1, flagsEnd);
     const bytes = parseUnsigned(chunk, flagsEnd + 1, bytesEnd);
     if (flags < 0 || flags > 0xffffffff || bytes < 0) throw malformed(chunk, start, end);
@@ -135,23 +207,20 @@ export class TextReplyDecoder {
       if (!/^\d{1,20}$/.test(casText)) throw malformed(chunk, start, end);
       cas = BigInt(casText);
     }
-    return { key: chunk.toString('utf8', start, keyEnd), flags, cas, data: new DeclaredLengthBuffer(bytes + 2) };
+    return new ValueHeader(chunk, start, keyEnd, flags, bytes, cas);
   }
 
-  /** Copies what `chunk` holds of the value from `offset`; returns where the value ends in `chunk`. */
-  private fillValue(value: ValueHeader, chunk: Buffer, offset: number): number {
+  /** Copies what `chunk` holds of a value split across chunks, from `offset`; returns where the value ends in `chunk`. */
+  private continueValue(value: PendingValue, chunk: Buffer, offset: number): number {
     const end = offset + value.data.take(chunk, offset);
     if (!value.data.complete) {
       this.pendingValue = value;
       return end;
     }
     this.pendingValue = undefined;
-    const data = value.data.bytes;
-    const size = data.length - 2;
-    if (data[size] !== CR || data[size + 1] !== LF) {
-      throw new CacheProtocolError(`Memcached value for key '${value.key}' is not followed by \\r\\n: the reply stream is out of step`);
-    }
-    this.sink.value(value.key, value.flags, data.subarray(0, size), value.cas);
+    const { header } = value;
+    checkValueEnd(header, value.data.bytes, header.bytes);
+    this.sink.value(header, value.data.bytes.subarray(0, header.bytes), 0, header.bytes);
     return end;
   }
 }

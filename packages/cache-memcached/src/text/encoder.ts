@@ -8,7 +8,6 @@ export type RetrievalVerb = 'get' | 'gets';
 
 const CR = 13;
 const LF = 10;
-const SPACE = 32;
 
 function writeCrlf(buffer: Buffer, offset: number): number {
   buffer[offset] = CR;
@@ -16,18 +15,13 @@ function writeCrlf(buffer: Buffer, offset: number): number {
   return offset + 2;
 }
 
-/** `<verb> <key> <key>…\r\n` (`prefix` is `get `, `gets ` or `gat <exptime> `). */
+/**
+ * `<verb> <key> <key>…\r\n` (`prefix` is `get `, `gets ` or `gat <exptime> `). The line is
+ * joined as a string and encoded once: a `write` per key is a call into C++ each, and for 100
+ * short keys costs two to four times as much.
+ */
 function encodeKeyList(prefix: string, keys: readonly string[]): Buffer {
-  let length = prefix.length + 2 - 1;
-  for (const key of keys) length += Buffer.byteLength(key) + 1;
-  const buffer = Buffer.allocUnsafe(length);
-  let offset = buffer.write(prefix, 0, 'latin1');
-  for (let index = 0; index < keys.length; index++) {
-    if (index > 0) buffer[offset++] = SPACE;
-    offset += buffer.write(keys[index]!, offset, 'utf8');
-  }
-  writeCrlf(buffer, offset);
-  return buffer;
+  return Buffer.from(`${prefix}${keys.join(' ')}\r\n`, 'utf8');
 }
 
 export function encodeRetrieval(verb: RetrievalVerb, keys: readonly string[]): Buffer {

@@ -1,6 +1,4 @@
-import { spawn, type ChildProcess } from 'node:child_process';
-import { once } from 'node:events';
-import { fileURLToPath } from 'node:url';
+import { SourceWorker } from '../source-worker.js';
 
 /** A backend for the workers to build: `new (await import(module))[className](params)`. */
 export interface CacheSpec {
@@ -28,70 +26,23 @@ export interface WorkerSpec {
   hang?: boolean;
 }
 
-interface WorkerEvent {
+interface StampedeEvent {
   event: 'ready' | 'computing' | 'done';
   runs?: number;
   values?: string[];
   elapsedMs?: number;
 }
 
-const WORKER = fileURLToPath(new URL('./worker.ts', import.meta.url));
-const WORKER_TSCONFIG = fileURLToPath(new URL('./tsconfig.worker.json', import.meta.url));
-const TEST_SERVERS_DIRECTORY = fileURLToPath(new URL('../..', import.meta.url));
+const WORKER = new URL('./worker.ts', import.meta.url);
 
-/** A running worker and the events it has said so far. */
-class Worker {
-  readonly process: ChildProcess;
-  private readonly events: WorkerEvent[] = [];
-  private readonly waiting: Array<() => void> = [];
-  private stderr = '';
-
+/** A stampede worker, told to start its callers with `go`. */
+class Worker extends SourceWorker<StampedeEvent> {
   constructor(spec: WorkerSpec) {
-    this.process = spawn(process.execPath, ['--import', 'tsx', WORKER, JSON.stringify(spec)], {
-      cwd: TEST_SERVERS_DIRECTORY,
-      env: { ...process.env, TSX_TSCONFIG_PATH: WORKER_TSCONFIG },
-      stdio: ['pipe', 'pipe', 'pipe'],
-    });
-    let buffered = '';
-    this.process.stdout!.on('data', (chunk: Buffer) => {
-      buffered += chunk.toString();
-      for (let newline = buffered.indexOf('\n'); newline >= 0; newline = buffered.indexOf('\n')) {
-        this.events.push(JSON.parse(buffered.slice(0, newline)) as WorkerEvent);
-        buffered = buffered.slice(newline + 1);
-        for (const wake of this.waiting.splice(0)) wake();
-      }
-    });
-    this.process.stderr!.on('data', (chunk: Buffer) => (this.stderr += chunk.toString()));
-    this.process.on('exit', () => {
-      for (const wake of this.waiting.splice(0)) wake();
-    });
-  }
-
-  /** The first event named `name`, once said; rejects when the worker ends without it or `limitMs` passes. */
-  async next(name: WorkerEvent['event'], limitMs = 60_000): Promise<WorkerEvent> {
-    const giveUpAt = Date.now() + limitMs;
-    for (;;) {
-      const found = this.events.find((event) => event.event === name);
-      if (found) return found;
-      if (this.process.exitCode !== null || this.process.signalCode !== null || Date.now() > giveUpAt) {
-        throw new Error(`stampede worker ${this.process.pid} ended or stalled before '${name}':\n${this.stderr}`);
-      }
-      await new Promise<void>((resolve) => {
-        this.waiting.push(resolve);
-        setTimeout(resolve, 100);
-      });
-    }
+    super(WORKER, [JSON.stringify(spec)]);
   }
 
   go(): void {
-    this.process.stdin!.write('go\n');
-  }
-
-  async kill(): Promise<void> {
-    if (this.process.exitCode !== null || this.process.signalCode !== null) return;
-    const exited = once(this.process, 'exit');
-    this.process.kill('SIGKILL');
-    await exited;
+    this.send('go');
   }
 }
 
