@@ -14,13 +14,15 @@ function metadump(server: TestServer): Promise<string> {
       reply += chunk.toString('latin1');
       if (reply.endsWith('END\r\n') || (CRAWLER_BUSY.test(reply) && reply.endsWith('\r\n'))) resolve(reply);
     });
-    socket.write('lru_crawler metadump all\r\n');
+    // `hash` walks the hash table: `all` walks the LRUs and can miss an item that moves between
+    // LRU segments during the walk (a key just written, then read).
+    socket.write('lru_crawler metadump hash\r\n');
   }).finally(() => socket.destroy());
 }
 
 /**
  * The live keys on one memcached server, sorted, read over a raw connection of its own with
- * `lru_crawler metadump all`, which leaves out expired and flushed items (`stats` `curr_items`
+ * `lru_crawler metadump hash`, which leaves out expired and flushed items (`stats` `curr_items`
  * still counts flushed items until memcached reclaims them, so it would change by itself).
  */
 export async function liveKeys(server: TestServer): Promise<string[]> {
