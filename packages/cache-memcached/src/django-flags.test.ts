@@ -75,4 +75,15 @@ describe('createItemCodec', () => {
     expect(() => createItemCodec(pickleSerializer, 'memcache')).toThrow(InvalidCacheBackendError);
     expect(() => createItemCodec(v8Serializer, 'pymemcache')).toThrow(/needs serializer: 'pickle'/);
   });
+
+  it("hands out raw bytes without a second copy: an item's own Buffer as is, a range of a shared chunk copied", () => {
+    for (const codec of [createItemCodec(v8Serializer, undefined), createItemCodec(pickleSerializer, undefined)]) {
+      const item = { value: Buffer.from('raw bytes'), flags: ValueFlags.bytes };
+      expect(codec.decode(item)).toBe(item.value);
+      const chunk = Buffer.from('..raw bytes..');
+      const ranged = codec.decodeRange(ValueFlags.bytes, chunk, 2, 11);
+      chunk.fill(0); // a view would show this (and keep the whole chunk alive)
+      expect(ranged).toEqual(Buffer.from('raw bytes'));
+    }
+  });
 });

@@ -38,6 +38,22 @@ describe.skipIf(skip)(`RedisClient against a real server${skip ? ` (skipped: ${s
     expect((await client.get('large'))!.equals(large)).toBe(true);
   });
 
+  it('writes large Buffer values (sent without a copy) among other commands, also when queued before the connection opens', async () => {
+    const fresh = new RedisClient({ url: server.url });
+    const first = Buffer.alloc(200_000, 'a');
+    first[100] = 0;
+    const second = Buffer.alloc(70_000, 'b');
+    try {
+      // One tick: the writes are queued until the socket opens, then go out in one batch.
+      await Promise.all([fresh.set('small', 'x'), fresh.set('first', first), fresh.mset([['second', second], ['tiny', 'y']]), fresh.get('small')]);
+      expect(await fresh.mget('small', 'first', 'second', 'tiny')).toEqual([Buffer.from('x'), first, second, Buffer.from('y')]);
+      expect(await fresh.set('first', second)).toBe(true);
+      expect(await client.get('first')).toEqual(second);
+    } finally {
+      await fresh.close();
+    }
+  });
+
   it('honours SET options and expiry commands', async () => {
     expect(await client.set('k', '1', { nx: true, px: 60_000 })).toBe(true);
     expect(await client.set('k', '2', { nx: true })).toBe(false);

@@ -235,7 +235,7 @@ export { RedisConnection, type ConnectionOptions, type ConnectionState, type Rec
 export { COMMANDS, type CommandSpec, type RedisKey, type ScanOptions, type SetOptions } from './commands';
 export { BulkStrings } from './resp/bulk-strings';
 export { RespDecoder, type RespDecoderCallbacks, type RespDecoderOptions, type RespValue } from './resp/decoder';
-export { encodeCommand, type RespArgument } from './resp/encoder';
+export { LARGE_ARGUMENT_BYTES, encodeCommand, encodeCommandBytes, type CommandBytes, type RespArgument } from './resp/encoder';
 export { RedisReplyError } from './resp/reply-error';
 export { defineScript, type RedisScript } from './script';
 export { parseRedisUrl } from './url';

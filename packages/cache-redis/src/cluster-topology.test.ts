@@ -3,9 +3,9 @@ import { redisClusterSkipReason, startRedisCluster, type RedisClusterNode, type 
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { keySlot } from './cluster/slots';
 import { RedisCache, type RedisCacheParams } from './index';
+import { sleep } from '../test/eventually';
 
 const skip = await redisClusterSkipReason();
-const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 interface TrafficReport {
   operations: number;

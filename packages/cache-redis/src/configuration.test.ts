@@ -89,14 +89,27 @@ describe('RedisCache with a wrong password (requirepass)', () => {
   });
   afterAll(() => server?.stop());
 
-  it("fails the first operation with the server's WRONGPASS error, never naming the password", async () => {
+  it("fails the first operation with CacheConnectionError caused by the server's WRONGPASS, never naming the password", async () => {
     const error = (await firstOutcome((await createCache(`redis://:wrong-password@127.0.0.1:${server.port}/0`)) as RedisCache)) as Error;
-    expect(error).toBeInstanceOf(RedisReplyError);
-    expect((error as RedisReplyError).code).toBe('WRONGPASS');
+    expect(error).toBeInstanceOf(CacheConnectionError);
+    expect(error.cause).toBeInstanceOf(RedisReplyError);
+    expect((error.cause as RedisReplyError).code).toBe('WRONGPASS');
+    expect(error.message).toContain('WRONGPASS');
     expect(error.message).not.toContain('wrong-password');
   });
 
-  it('without a password, fails with NOAUTH', async () => {
+  it('without a password, each command is answered NOAUTH (no handshake was refused)', async () => {
     expect(await firstOutcome((await createCache(`redis://127.0.0.1:${server.port}/0`)) as RedisCache)).toMatchObject({ code: 'NOAUTH' });
+  });
+
+  it('with ignoreExceptions, a refused session is an outage: a miss, not an exception', async () => {
+    const tolerant = (await createCache(`redis://:wrong-password@127.0.0.1:${server.port}/0?ignore_exceptions=true`)) as RedisCache;
+    try {
+      expect(await tolerant.get('a', 'default')).toBe('default');
+      await expect(tolerant.set('a', 1)).resolves.toBeUndefined();
+      expect(await tolerant.add('a', 1)).toBe(false);
+    } finally {
+      await tolerant.close();
+    }
   });
 });

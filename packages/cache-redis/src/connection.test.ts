@@ -87,11 +87,13 @@ describe.skipIf(skipControl)(`ACL, reconnects and stalls${skipControl ? ` (skipp
     }
   });
 
-  it('rejects a wrong password with the server error, without hanging', async () => {
+  it('rejects a wrong password with a connection error caused by the server error, without hanging', async () => {
     const intruder = client({ url: `redis://alice:wrong@127.0.0.1:${server.port}`, reconnect: false });
     const error = await intruder.get('k').catch((caught: unknown) => caught);
-    expect(error).toBeInstanceOf(RedisReplyError);
-    expect((error as RedisReplyError).code).toBe('WRONGPASS');
+    expect(error).toBeInstanceOf(CacheConnectionError);
+    expect((error as Error).message).toMatch(/refused the session: WRONGPASS/);
+    expect((error as Error).cause).toBeInstanceOf(RedisReplyError);
+    expect(((error as Error).cause as RedisReplyError).code).toBe('WRONGPASS');
   });
 
   it('fails fast while the server is down and recovers, re-running AUTH and SELECT, after a restart', async () => {

@@ -3,7 +3,7 @@ import { connect as tlsConnect, type ConnectionOptions as TlsOptions } from 'nod
 import { CacheConnectionError, CacheTimeoutError } from '@cachette/cache-core';
 import { Fifo } from './fifo';
 import { RespDecoder, type RespValue } from './resp/decoder';
-import { encodeCommand, type RespArgument } from './resp/encoder';
+import { LARGE_ARGUMENT_BYTES, encodeCommand, encodeCommandBytes, type CommandBytes, type RespArgument } from './resp/encoder';
 import { RedisReplyError, isReplyError } from './resp/reply-error';
 
 export interface ReconnectOptions {
@@ -75,12 +75,15 @@ interface PendingReply {
 }
 
 interface QueuedCommand {
-  bytes: Buffer;
+  bytes: CommandBytes;
   reply: PendingReply;
 }
 
-/** Bytes per batch above which writes are handed to the socket as a list instead of copied into one buffer. */
-const CONCAT_LIMIT = 65_536;
+/**
+ * Bytes per batch above which writes are handed to the socket as a list instead of copied into
+ * one buffer. A command carrying a large argument always exceeds it, so that argument is never copied.
+ */
+const CONCAT_LIMIT = LARGE_ARGUMENT_BYTES;
 /**
  * The shortest silence, after a command timed out, that costs a connection: a short command
  * timeout must not make a server that is only busy for a moment (a slow command) lose it.
@@ -139,8 +142,11 @@ export class RedisConnection {
   private timeoutTimer: NodeJS.Timeout | undefined;
   /** Watches a connection on which a command timed out, for a server that went silent for good. */
   private silenceTimer: NodeJS.Timeout | undefined;
-  /** `Date.now()` when the socket last delivered bytes. */
-  private lastReadAt = 0;
+  /**
+   * Socket chunks read so far: the silence check compares it with the count when it was armed,
+   * so the read path counts instead of reading the clock.
+   */
+  private chunksRead = 0;
   private reconnectTimer: NodeJS.Timeout | undefined;
   private readyWaiters: Array<{ resolve(): void; reject(error: Error): void }> = [];
   private closeWaiters: Array<() => void> = [];
@@ -184,9 +190,9 @@ export class RedisConnection {
   send(args: readonly RespArgument[], timeout?: number): Promise<RespValue>;
   send<R>(args: readonly RespArgument[], timeout: number | undefined, readReply: (value: RespValue) => R, inPlace?: boolean): Promise<R>;
   send(args: readonly RespArgument[], timeout = this.commandTimeout, readReply?: (value: RespValue) => unknown, inPlace = false): Promise<unknown> {
-    let bytes: Buffer;
+    let bytes: CommandBytes;
     try {
-      bytes = encodeCommand(args);
+      bytes = encodeCommandBytes(args);
     } catch (error) {
       return Promise.reject(error);
     }
@@ -198,9 +204,9 @@ export class RedisConnection {
    * as `RedisReplyError` values; rejects only when the connection fails.
    */
   sendBatch(commands: ReadonlyArray<readonly RespArgument[]>, timeout = this.commandTimeout): Promise<RespValue[]> {
-    let encoded: Buffer[];
+    let encoded: CommandBytes[];
     try {
-      encoded = commands.map((args) => encodeCommand(args));
+      encoded = commands.map((args) => encodeCommandBytes(args));
     } catch (error) {
       return Promise.reject(error);
     }
@@ -258,7 +264,7 @@ export class RedisConnection {
     return { resolve: settle, reject, deadline: timeout > 0 ? Date.now() + timeout : 0, settled: false, errorsAsValues, readReply, inPlace };
   }
 
-  private dispatch(bytes: Buffer, reply: PendingReply): void {
+  private dispatch(bytes: CommandBytes, reply: PendingReply): void {
     switch (this.currentState) {
       case 'ready':
         this.write(bytes, reply);
@@ -282,21 +288,26 @@ export class RedisConnection {
     return new CacheConnectionError(`Redis server ${this.address} is not connected${cause}`, { cause: this.lastError });
   }
 
-  private queue(bytes: Buffer, reply: PendingReply): void {
+  private queue(bytes: CommandBytes, reply: PendingReply): void {
     this.offline.push({ bytes, reply });
     this.armTimeout(reply.deadline);
   }
 
-  private write(bytes: Buffer, reply: PendingReply): void {
+  private write(bytes: CommandBytes, reply: PendingReply): void {
     this.inFlight.push(reply);
     if (this.inFlight.length === 1) this.decoder.expectBulkStrings = reply.inPlace;
     this.armTimeout(reply.deadline);
-    this.batch.push(bytes);
-    this.batchBytes += bytes.length;
+    if (Buffer.isBuffer(bytes)) this.addToBatch(bytes);
+    else for (const piece of bytes) this.addToBatch(piece);
     if (!this.flushScheduled) {
       this.flushScheduled = true;
       process.nextTick(this.flushBatch);
     }
+  }
+
+  private addToBatch(bytes: Buffer): void {
+    this.batch.push(bytes);
+    this.batchBytes += bytes.length;
   }
 
   private flush(): void {
@@ -391,10 +402,11 @@ export class RedisConnection {
     const socket = this.socket;
     if (this.silenceTimer !== undefined || socket === undefined || this.currentState !== 'ready') return;
     const since = Date.now();
+    const chunksBefore = this.chunksRead;
     this.silenceTimer = setTimeout(() => {
       this.silenceTimer = undefined;
       if (this.socket !== socket || this.awaitsBlockingReply()) return;
-      if (this.lastReadAt < since) socket.destroy(new CacheTimeoutError(`Redis server ${this.address} sent nothing for ${Date.now() - since} ms after a command timed out`));
+      if (this.chunksRead === chunksBefore) socket.destroy(new CacheTimeoutError(`Redis server ${this.address} sent nothing for ${Date.now() - since} ms after a command timed out`));
       // Bytes came, yet replies are still owed to commands that timed out: keep watching.
       else if (this.settledPrefix > 0) this.watchForSilence();
     }, Math.max(this.commandTimeout, MIN_SILENCE_BEFORE_DROP));
@@ -449,7 +461,7 @@ export class RedisConnection {
       );
     });
     socket.on('data', (chunk: Buffer) => {
-      this.lastReadAt = Date.now();
+      this.chunksRead++;
       try {
         this.decoder.write(chunk);
       } catch (error) {
@@ -499,8 +511,13 @@ export class RedisConnection {
       this.currentState = 'closed';
       return;
     }
-    // A refused handshake (WRONGPASS, NOAUTH, a bad db) says more than "connection lost".
-    const reason = this.lastError instanceof RedisReplyError ? this.lastError : error;
+    // A refused handshake (WRONGPASS, NOAUTH, a bad db) says more than "connection lost". It is
+    // still a failure to connect, as redis-py's AuthenticationError is a ConnectionError: callers
+    // that handle outages (and `ignoreExceptions`) handle it, and the server's reply is the cause.
+    const reason =
+      this.lastError instanceof RedisReplyError
+        ? new CacheConnectionError(`Redis server ${this.address} refused the session: ${this.lastError.message}`, { cause: this.lastError })
+        : error;
     const reconnect = this.options.reconnect ?? {};
     this.attempts++;
     if (reconnect === false || this.attempts > (reconnect.maxAttempts ?? Infinity)) {

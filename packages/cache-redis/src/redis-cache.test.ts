@@ -4,9 +4,9 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from
 import { RedisClient } from './client';
 import { RedisCache, type RedisCacheParams } from './index';
 import { hashTag } from './ring';
+import { sleep } from '../test/eventually';
 import { startReplica } from '../test/replica';
 
-const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 const skip = await serverSkipReason('redis');
 const skipControl = await serverSkipReason('redis', { control: true });
 

@@ -2,17 +2,9 @@ import { serverSkipReason, startRedis, type RedisTestServer } from '@cachette/te
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { RedisClient } from './client';
 import { RedisCache } from './index';
+import { eventually } from '../test/eventually';
 
 const skip = await serverSkipReason('redis');
-
-/** Resolves once `predicate` holds, polling the event loop; fails the test after 2 s. */
-async function eventually(predicate: () => boolean): Promise<void> {
-  const deadline = Date.now() + 2000;
-  while (!predicate()) {
-    if (Date.now() > deadline) throw new Error('condition not met within 2 s');
-    await new Promise((resolve) => setTimeout(resolve, 5));
-  }
-}
 
 describe.skipIf(skip)(`RedisCache tracking (CLIENT TRACKING)${skip ? ` (skipped: ${skip})` : ''}`, () => {
   let server: RedisTestServer;
@@ -48,7 +40,7 @@ describe.skipIf(skip)(`RedisCache tracking (CLIENT TRACKING)${skip ? ` (skipped:
     await cache.get('a');
     await other.set('tr:1:unread', 'x');
     await other.set('tr:1:a', 'changed');
-    await eventually(() => notices.length > 0);
+    await eventually(async () => expect(notices).not.toHaveLength(0));
     expect(notices).toEqual([['tr:1:a']]);
   });
 
@@ -57,7 +49,7 @@ describe.skipIf(skip)(`RedisCache tracking (CLIENT TRACKING)${skip ? ` (skipped:
     await cache.get('warm-up');
     await other.set('tr:1:never-read', 'x');
     await other.set('elsewhere', 'x');
-    await eventually(() => notices.length > 0);
+    await eventually(async () => expect(notices).not.toHaveLength(0));
     expect(notices).toEqual([['tr:1:never-read']]);
   });
 
@@ -65,7 +57,7 @@ describe.skipIf(skip)(`RedisCache tracking (CLIENT TRACKING)${skip ? ` (skipped:
     const { cache, notices } = tracked();
     await cache.get('a');
     await other.flushdb();
-    await eventually(() => notices.length > 0);
+    await eventually(async () => expect(notices).not.toHaveLength(0));
     expect(notices).toEqual([null]);
   });
 
@@ -73,12 +65,12 @@ describe.skipIf(skip)(`RedisCache tracking (CLIENT TRACKING)${skip ? ` (skipped:
     const { cache, notices } = tracked();
     await cache.get('a');
     await other.call('CLIENT', 'KILL', 'TYPE', 'normal', 'SKIPME', 'yes');
-    await eventually(() => notices.length > 0);
+    await eventually(async () => expect(notices).not.toHaveLength(0));
     expect(notices).toEqual([null]);
     await expect.poll(() => cache.get('a').then(() => true, () => false), { timeout: 3000 }).toBe(true);
     notices.length = 0;
     await other.set('tr:1:a', 'changed');
-    await eventually(() => notices.length > 0);
+    await eventually(async () => expect(notices).not.toHaveLength(0));
     expect(notices).toEqual([['tr:1:a']]);
   });
 

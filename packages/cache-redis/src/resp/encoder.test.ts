@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { encodeCommand } from './encoder';
+import { LARGE_ARGUMENT_BYTES, encodeCommand, encodeCommandBytes } from './encoder';
 
 describe('encodeCommand', () => {
   it('encodes every argument as a bulk string with its byte length', () => {
@@ -22,5 +22,29 @@ describe('encodeCommand', () => {
     expect(() => encodeCommand(['SET', 'k', undefined as never])).toThrow(TypeError);
     expect(() => encodeCommand(['SET', 'k', NaN])).toThrow(/argument 2/);
     expect(() => encodeCommand(['SET', 'k', { a: 1 } as never])).toThrow(TypeError);
+  });
+});
+
+describe('encodeCommandBytes', () => {
+  it('gives one Buffer when no argument is a large Buffer, large strings included', () => {
+    const largeText = 'x'.repeat(LARGE_ARGUMENT_BYTES * 2);
+    const bytes = encodeCommandBytes(['SET', 'k', largeText]);
+    expect(Buffer.isBuffer(bytes)).toBe(true);
+    expect(bytes).toEqual(encodeCommand(['SET', 'k', largeText]));
+    expect(Buffer.isBuffer(encodeCommandBytes(['SET', 'k', Buffer.alloc(LARGE_ARGUMENT_BYTES - 1, 1)]))).toBe(true);
+  });
+
+  it('leaves large Buffer arguments uncopied, between pieces that make the same bytes', () => {
+    const first = Buffer.alloc(LARGE_ARGUMENT_BYTES, 'a');
+    const second = Buffer.alloc(LARGE_ARGUMENT_BYTES + 7, 'b');
+    const args = ['MSET', 'k1', first, 'k2', second, 'k3', Buffer.from('small')];
+    const pieces = encodeCommandBytes(args);
+    expect(Array.isArray(pieces)).toBe(true);
+    const list = pieces as Buffer[];
+    expect(list.filter((piece) => piece === first || piece === second)).toHaveLength(2);
+    expect(Buffer.concat(list)).toEqual(encodeCommand(args));
+    expect(Buffer.concat(list).toString('latin1')).toBe(
+      `*7\r\n$4\r\nMSET\r\n$2\r\nk1\r\n$${first.length}\r\n${first.toString('latin1')}\r\n$2\r\nk2\r\n$${second.length}\r\n${second.toString('latin1')}\r\n$2\r\nk3\r\n$5\r\nsmall\r\n`,
+    );
   });
 });

@@ -1,11 +1,13 @@
 import { Redis } from 'ioredis';
 import { createClient } from 'redis';
+import { deserializeRange, v8Serializer } from '@cachette/cache-core';
 import { RedisCache } from '@cachette/cache-redis';
 import { RedisClient } from '@cachette/cache-redis/client';
 import { serverSkipReason, startRedis } from '@cachette/test-servers';
-import { defineSuite, type BenchCase, type MeasuredCandidate } from '../harness';
+import { defineSuite, type BenchCase, type Candidate, type MeasuredCandidate } from '../harness';
+import { BareSocket, bulkReplyLength, respRequest } from '../bare-socket';
 import { fillRedisBenchmarkKeys, redisBenchmarkCandidate } from '../redis-benchmark';
-import { IN_FLIGHT, MANY_SIZE, benchKeys, cacheContender, candidates, getManyEachBatch, smallValueCases, type Contender as KeyValueContender } from '../key-value-workload';
+import { IN_FLIGHT, KEY_MASK, benchKeys, cacheContender, candidates, getManyEachBatch, manyKeys, smallValueCases, type Contender as KeyValueContender } from '../key-value-workload';
 
 const smallValue = 'v'.repeat(100);
 const largeValue = 'L'.repeat(100 * 1024);
@@ -50,12 +52,35 @@ export default defineSuite({
 
     // The C load generator on the same server, as the ceiling (its keys `key:…` in db 0, 100 KB values in db 1).
     await fillRedisBenchmarkKeys(server, smallValue.length);
-    const references: Record<string, MeasuredCandidate> = {
-      'GET 100 B, one at a time': redisBenchmarkCandidate('redis-benchmark -c 1', server, ['-t', 'get', '-c', '1']),
-      [`GET 100 B, ${IN_FLIGHT} in flight`]: redisBenchmarkCandidate('redis-benchmark -P 16', server, ['-t', 'get', '-P', '16']),
+    // And the fastest a Node client could be on the cases done one at a time (see BareSocket).
+    const bare = await BareSocket.open(server);
+    const bareGets = benchKeys.map((key) => respRequest('GET', key));
+    const largeKeys = Array.from({ length: 16 }, (_, i) => `large:${i}`);
+    const bareLargeSets = largeKeys.map((key) => respRequest('SET', key, largeValue));
+    const bareLargeGets = largeKeys.map((key) => respRequest('GET', key));
+    const references: Record<string, ReadonlyArray<Candidate | MeasuredCandidate>> = {
+      'GET 100 B, one at a time': [
+        redisBenchmarkCandidate('redis-benchmark -c 1', server, ['-t', 'get', '-c', '1']),
+        { name: 'bare node:net socket', run: (i) => bare.exchange(bareGets[i & KEY_MASK]!, bulkReplyLength(smallValue.length)) },
+      ],
+      [`GET 100 B, ${IN_FLIGHT} in flight`]: [redisBenchmarkCandidate('redis-benchmark -P 16', server, ['-t', 'get', '-P', '16'])],
     };
     const withReference = (benchCase: BenchCase): BenchCase =>
-      references[benchCase.name] ? { ...benchCase, candidates: [...benchCase.candidates, references[benchCase.name]!] } : benchCase;
+      references[benchCase.name] ? { ...benchCase, candidates: [...benchCase.candidates, ...references[benchCase.name]!] } : benchCase;
+
+    // The floor of the cache's getMany: what any getMany must hand back (each value decoded to a
+    // string, in a Map under the caller's keys), made from the raw client's MGET and nothing else.
+    const decodedIntoMap: Candidate = {
+      name: 'cachette client, decoded into a Map',
+      run: async (i) => {
+        const batch = manyKeys[i & KEY_MASK]!;
+        const replies = await client.mgetInPlace(...batch.map((key) => cache.makeKey(key)));
+        const values = replies.map((source, start, end) => deserializeRange(v8Serializer, source, start, end), undefined);
+        const found = new Map<string, unknown>();
+        values.forEach((value, index) => value !== undefined && found.set(batch[index]!, value));
+        return found;
+      },
+    };
 
     const cases: BenchCase[] = [
       ...smallValueCases(contenders, smallValue, { baseline: 'ioredis', target: { candidate: 'cachette client', minRatio: 1 } }, { baseline: 'ioredis auto-pipelining', target: { candidate: 'cachette client', minRatio: 1.2 } }).map(withReference),
@@ -63,7 +88,7 @@ export default defineSuite({
         name: 'getMany / MGET of 100 keys',
         baseline: 'node-redis',
         target: { candidate: 'cachette cache', minRatio: 1.5 },
-        candidates: candidates(contenders, getManyEachBatch),
+        candidates: [...candidates(contenders, getManyEachBatch), decodedIntoMap],
       },
       {
         name: 'GET 100 KB, one at a time',
@@ -80,6 +105,13 @@ export default defineSuite({
             return contender.get(`large:${i & 15}`);
           }),
           redisBenchmarkCandidate('redis-benchmark -c 1', server, ['-t', 'set,get', '-c', '1', '-d', String(largeValue.length), '--dbnum', '1']),
+          {
+            name: 'bare node:net socket',
+            run: async (i) => {
+              await bare.exchange(bareLargeSets[i & 15]!, '+OK\r\n'.length);
+              return bare.exchange(bareLargeGets[i & 15]!, bulkReplyLength(largeValue.length));
+            },
+          },
         ],
       },
     ];
@@ -93,6 +125,7 @@ export default defineSuite({
       async teardown() {
         ioredis.disconnect();
         ioredisAuto.disconnect();
+        bare.close();
         await nodeRedis.quit();
         await client.close();
         await cache.close();
