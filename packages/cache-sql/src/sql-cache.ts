@@ -151,9 +151,30 @@ function inLockOrder<T>(rows: Array<readonly [string, T]>): Array<readonly [stri
   return rows.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
 }
 
-function chunks<T>(items: readonly T[]): T[][] {
+/**
+ * Characters of values per multi-row statement (stored values are text). Rows past it start the
+ * next statement, so values that each fit the server's limit on a statement (MariaDB's default
+ * max_allowed_packet is 16 MiB, MySQL's 64 MiB; PostgreSQL's messages stop at 1 GB) never fail
+ * for being sent together. A row longer than this goes alone.
+ */
+const VALUE_CHARS_PER_STATEMENT = 4 * 1024 * 1024;
+
+/** Items in statement-sized groups: at most KEYS_PER_STATEMENT, and VALUE_CHARS_PER_STATEMENT of `charsOf` unless one item alone is more. */
+function chunks<T>(items: readonly T[], charsOf: (item: T) => number = () => 0): T[][] {
   const result: T[][] = [];
-  for (let start = 0; start < items.length; start += KEYS_PER_STATEMENT) result.push(items.slice(start, start + KEYS_PER_STATEMENT));
+  let group: T[] = [];
+  let chars = 0;
+  for (const item of items) {
+    const itemChars = charsOf(item);
+    if (group.length === KEYS_PER_STATEMENT || (group.length > 0 && chars + itemChars > VALUE_CHARS_PER_STATEMENT)) {
+      result.push(group);
+      group = [];
+      chars = 0;
+    }
+    group.push(item);
+    chars += itemChars;
+  }
+  if (group.length > 0) result.push(group);
   return result;
 }
 
@@ -261,12 +282,12 @@ export class SqlCache extends BaseCache {
     return this.upsert(entries, expiry, 'setMany');
   }
 
-  /** One multi-row upsert per 500 entries, after Django's culling check (in the same statement on PostgreSQL). */
+  /** One multi-row upsert per 500 entries (or 4 Mi characters of values), after Django's culling check (in the same statement on PostgreSQL). */
   private async upsert(entries: ReadonlyArray<readonly [string, unknown]>, expiry: number | null, operation: 'set' | 'setMany'): Promise<string[]> {
     const expires = this.expires(expiry);
     // Later entries win, as they would with one set after another; one statement cannot name a key twice.
     const rows = new Map(entries.map(([key, value]) => [storedKey(key), this.rows.encode(value)]));
-    for (const batch of chunks(inLockOrder([...rows]))) {
+    for (const batch of chunks(inLockOrder([...rows]), ([, value]) => value.length)) {
       const params = batch.flatMap(([key, value]) => [key, value, expires]);
       await this.countedWrite(operation, { rowCount: batch.length }, params, () => this.write(operation, this.statements.upsert(batch.length), params));
     }

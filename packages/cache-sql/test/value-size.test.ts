@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { ValueTooLargeError } from '@cachette/cache-core';
 import { serverSkipReason, startMariaDb, type TestServer } from '@cachette/test-servers';
 import mysql from 'mysql2/promise';
@@ -40,6 +41,22 @@ describe.skipIf(skip)(`a value over MariaDB's max_allowed_packet${skip ? ` (skip
       expect(await rows('size_limit')).toBe(1);
     } finally {
       await cache.close();
+    }
+  });
+
+  it('stores a setMany whose values together exceed max_allowed_packet when each fits: they go in several statements', async () => {
+    const limit = 6 * 1024 * 1024;
+    await raw.query('SET GLOBAL max_allowed_packet = ?', [limit]);
+    const cache = new SqlCache({ location: server.url, options: { table: 'size_limit_many' } });
+    try {
+      // Five values of about 2 MiB each as stored (incompressible text), 10 MiB together.
+      const values = Object.fromEntries(Array.from({ length: 5 }, (_, index) => [`key${index}`, randomBytes(1_100_000).toString('base64')]));
+      expect(await cache.setMany(values)).toEqual([]);
+      expect(await cache.getMany(Object.keys(values))).toEqual(new Map(Object.entries(values)));
+      expect(await rows('size_limit_many')).toBe(5);
+    } finally {
+      await cache.close();
+      await raw.query('SET GLOBAL max_allowed_packet = ?', [PACKET_LIMIT]);
     }
   });
 

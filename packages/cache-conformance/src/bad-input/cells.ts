@@ -114,7 +114,9 @@ const BAD_TIMEOUTS: Array<{ input: string; timeout: unknown; effect: 'refused' |
   { input: 'timeout: Infinity', timeout: Infinity, effect: 'stored' },
   { input: 'timeout: -Infinity', timeout: -Infinity, effect: 'expired' },
   { input: 'timeout: negative (-1)', timeout: -1, effect: 'expired' },
-  { input: 'timeout: not an integer (1.5)', timeout: 1.5, effect: 'stored' },
+  // Long enough for memcached, which keeps whole seconds (30.5 → 30): an entry of 1 s can expire
+  // at the server clock's next tick, before the probe reads it.
+  { input: 'timeout: not an integer (30.5)', timeout: 30.5, effect: 'stored' },
 ];
 
 type TimedCall = (cache: BaseCache, key: string, timeout: number) => Promise<unknown>;
