@@ -18,6 +18,14 @@ describe('encodeCommand', () => {
     expect(encodeCommand(['SET', '', value]).toString()).toBe(`*3\r\n$3\r\nSET\r\n$0\r\n\r\n$12345\r\n${value}\r\n`);
   });
 
+  it('encodes commands of many arguments, after and between shorter ones', () => {
+    const keys = Array.from({ length: 100 }, (_, index) => `key:${index}`);
+    const expected = `*101\r\n$4\r\nMGET\r\n${keys.map((key) => `$${key.length}\r\n${key}\r\n`).join('')}`;
+    expect(encodeCommand(['MGET', ...keys]).toString()).toBe(expected);
+    expect(encodeCommand(['GET', 'a']).toString()).toBe('*2\r\n$3\r\nGET\r\n$1\r\na\r\n');
+    expect(encodeCommand(['MGET', ...keys]).toString()).toBe(expected);
+  });
+
   it('rejects arguments that have no wire form with a TypeError', () => {
     expect(() => encodeCommand(['SET', 'k', undefined as never])).toThrow(TypeError);
     expect(() => encodeCommand(['SET', 'k', NaN])).toThrow(/argument 2/);

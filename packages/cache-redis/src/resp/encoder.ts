@@ -52,6 +52,12 @@ function byteLength(text: string | Buffer): number {
  */
 export const LARGE_ARGUMENT_BYTES = 65_536;
 
+/**
+ * Byte lengths of the arguments, from the measuring pass, for the writing pass: a long string is
+ * scanned once. Encoding is synchronous, so one array, grown as needed, serves every call.
+ */
+let argumentLengths = new Int32Array(16);
+
 /** A command's bytes: one Buffer, or pieces in order when it carries a large Buffer argument. */
 export type CommandBytes = Buffer | Buffer[];
 
@@ -63,10 +69,12 @@ export type CommandBytes = Buffer | Buffer[];
  */
 export function encodeCommandBytes(args: readonly RespArgument[]): CommandBytes {
   const count = args.length;
+  if (argumentLengths.length < count) argumentLengths = new Int32Array(count * 2);
   let size = headerLength(count);
   for (let i = 0; i < count; i++) {
     const text = argumentText(args[i]!, i);
     const length = byteLength(text);
+    argumentLengths[i] = length;
     size += headerLength(length) + CRLF_LENGTH + (isLarge(text) ? 0 : length);
   }
   const target = Buffer.allocUnsafe(size);
@@ -75,7 +83,7 @@ export function encodeCommandBytes(args: readonly RespArgument[]): CommandBytes 
   let offset = writeHeader(target, 0, 42 /* * */, count);
   for (let i = 0; i < count; i++) {
     const text = argumentText(args[i]!, i);
-    const length = byteLength(text);
+    const length = argumentLengths[i]!;
     offset = writeHeader(target, offset, 36 /* $ */, length);
     if (typeof text === 'string') {
       // Short text is copied byte by byte: cheaper than a native write call for keys and command names.

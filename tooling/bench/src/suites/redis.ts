@@ -94,15 +94,15 @@ export default defineSuite({
         name: 'GET 100 KB, one at a time',
         baseline: 'ioredis',
         target: { candidate: 'cachette client', minRatio: 1 },
-        candidates: candidates(contenders, (contender) => (i) => contender.get(`large:${i & 15}`)),
+        candidates: candidates(contenders, (contender) => (i) => contender.get(largeKeys[i & 15]!)),
       },
       {
         name: 'SET+GET 100 KB, one at a time (one pair per operation)',
         baseline: 'ioredis',
         candidates: [
           ...candidates(contenders, (contender) => async (i) => {
-            await contender.set(`large:${i & 15}`, largeValue);
-            return contender.get(`large:${i & 15}`);
+            await contender.set(largeKeys[i & 15]!, largeValue);
+            return contender.get(largeKeys[i & 15]!);
           }),
           redisBenchmarkCandidate('redis-benchmark -c 1', server, ['-t', 'set,get', '-c', '1', '-d', String(largeValue.length), '--dbnum', '1']),
           {
@@ -115,9 +115,9 @@ export default defineSuite({
         ],
       },
     ];
-    for (let i = 0; i < 16; i++) {
-      await client.set(`large:${i}`, largeValue);
-      await cache.set(`large:${i}`, largeValue, null);
+    for (const key of largeKeys) {
+      await client.set(key, largeValue);
+      await cache.set(key, largeValue, null);
     }
 
     return {
