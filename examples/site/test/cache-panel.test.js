@@ -40,7 +40,7 @@ describe.skipIf(skip)(`/_cache in Chromium${skip ? ` (skipped: ${skip})` : ''}`,
     });
     // A few more seconds of history, so the screenshot shows a line.
     const updates = Number(await page.evaluate(() => document.body.dataset.updates));
-    await page.waitForFunction((count) => Number(document.body.dataset.updates) >= count + 3, updates, { timeout: 10_000 });
+    await page.waitForFunction((count) => Number(document.body.dataset.updates) >= count + 3, updates, { timeout: 30_000 });
     const totals = await defaultAlias.locator('.totals').textContent();
     expect(totals).toMatch(/^hit rate \d+ %/);
     expect(await page.locator('#recent tr').count()).toBeGreaterThan(0);

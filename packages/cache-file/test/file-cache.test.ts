@@ -220,9 +220,9 @@ describe('FileCache: expiry, touch and incr', () => {
 
   it('touch rewrites the expiry in place and keeps the value', async () => {
     const cache = fileCache();
-    await cache.set('key', 'value', 0.3);
+    await cache.set('key', 'value', 1);
     expect(await cache.touch('key', null)).toBe(true);
-    await sleep(500);
+    await sleep(1200);
     expect(await cache.get('key')).toBe('value');
     expect(await cache.touch('key', 0.2)).toBe(true);
     await sleep(400);
@@ -246,9 +246,9 @@ describe('FileCache: expiry, touch and incr', () => {
 
   it('incr keeps the expiry and rejects a value that is not an integer', async () => {
     const cache = fileCache();
-    await cache.set('counter', 1, 0.4);
+    await cache.set('counter', 1, 1);
     expect(await cache.incr('counter', 5)).toBe(6);
-    await sleep(600);
+    await sleep(1200);
     expect(await cache.get('counter')).toBe(undefined);
     await cache.set('text', 'one');
     await expect(cache.incr('text')).rejects.toBeInstanceOf(NonNumericValueError);

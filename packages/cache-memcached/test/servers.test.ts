@@ -5,12 +5,16 @@ import { MemcachedClient } from '../src/client';
 
 const skip = await serverSkipReason('memcached');
 
-async function connectionsOf(server: TestServer): Promise<number> {
+/**
+ * The server's open connections, less the observer's own, and how many it has accepted ever
+ * (the observer's included). memcached closes a connection on its worker thread, so a client
+ * closed just before may still count as open: only `opened` is exact from one reading to the next.
+ */
+async function connectionsOf(server: TestServer): Promise<{ open: number; opened: number }> {
   const observer = new MemcachedClient(server.url);
   const stats = (await observer.stats()).get(server.url)!;
   await observer.close();
-  // Less the observer's own connection.
-  return Number(stats.get('curr_connections')) - 1;
+  return { open: Number(stats.get('curr_connections')) - 1, opened: Number(stats.get('total_connections')) };
 }
 
 describe.skipIf(skip)(`several servers and pools${skip ? ` (skipped: ${skip})` : ''}`, () => {
@@ -52,8 +56,11 @@ describe.skipIf(skip)(`several servers and pools${skip ? ` (skipped: ${skip})` :
     const client = new MemcachedClient(server!.url, { poolSize: 3 });
     await Promise.all(Array.from({ length: 2000 }, (_, index) => client.set(`pool-${index % 50}`, 'v')));
     await Promise.all(Array.from({ length: 2000 }, (_, index) => client.get(`pool-${index % 50}`)));
-    expect(await connectionsOf(server!)).toBe(before + 3);
+    const during = await connectionsOf(server!);
+    // The pool's three, and the observer asking now.
+    expect(during.opened - before.opened).toBe(3 + 1);
+    expect(during.open).toBeGreaterThanOrEqual(3);
     await client.close();
-    await vi.waitFor(async () => expect(await connectionsOf(server!)).toBe(before), { timeout: 5000, interval: 100 });
+    await vi.waitFor(async () => expect((await connectionsOf(server!)).open).toBeLessThanOrEqual(before.open), { timeout: 5000, interval: 100 });
   });
 });

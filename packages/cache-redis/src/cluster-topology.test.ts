@@ -118,7 +118,7 @@ describe.skipIf(skip)(`RedisCache while a Redis Cluster changes shape${skip ? ` 
     expect(report.operations).toBeGreaterThan(200);
   });
 
-  it('when a primary is killed: only its slots fail, fast; they resume within a second of its replica taking over', async () => {
+  it('when a primary is killed: only its slots fail, fast; they resume within a few refreshes of its replica taking over', async () => {
     const redis = cache({ keyPrefix: 'kill' });
     const ignoring = cache({ keyPrefix: 'kill', options: { ignoreExceptions: true } });
     await redis.cluster!.ready();
@@ -152,8 +152,11 @@ describe.skipIf(skip)(`RedisCache while a Redis Cluster changes shape${skip ? ` 
       cluster.nodeTimeout * 10,
       "the victim's replica taking over",
     );
-    const resumedAt = await whenTrue(async () => (await redis.set(victimKey, 'after').then(() => true)) && (await redis.get(victimKey)) === 'after', 1000 + 500, 'operations on the victim slots resuming');
-    expect(resumedAt - promotedAt).toBeLessThanOrEqual(1500);
+    // The first refresh may ask a node that has not heard of the promotion yet (gossip), so allow
+    // a few refreshes (200 ms apart) and a loaded machine's delays: far below the node timeout's ten.
+    const resumeLimit = 3000;
+    const resumedAt = await whenTrue(async () => (await redis.set(victimKey, 'after').then(() => true)) && (await redis.get(victimKey)) === 'after', resumeLimit, 'operations on the victim slots resuming');
+    expect(resumedAt - promotedAt).toBeLessThanOrEqual(resumeLimit);
     const report = await traffic.stop();
     expect(report.foreign).toEqual([]);
     expect(report.failures.every((error) => error instanceof CacheConnectionError)).toBe(true);

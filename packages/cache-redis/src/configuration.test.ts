@@ -98,8 +98,30 @@ describe('RedisCache with a wrong password (requirepass)', () => {
     expect(error.message).not.toContain('wrong-password');
   });
 
-  it('without a password, each command is answered NOAUTH (no handshake was refused)', async () => {
-    expect(await firstOutcome((await createCache(`redis://127.0.0.1:${server.port}/0`)) as RedisCache)).toMatchObject({ code: 'NOAUTH' });
+  it("without a password, each command fails with CacheConnectionError caused by the server's NOAUTH", async () => {
+    const cache = (await createCache(`redis://127.0.0.1:${server.port}/0`)) as RedisCache;
+    try {
+      for (let attempt = 0; attempt < 2; attempt++) {
+        const error = (await cache.get('a').catch((failure: unknown) => failure)) as Error;
+        expect(error).toBeInstanceOf(CacheConnectionError);
+        expect((error.cause as RedisReplyError).code).toBe('NOAUTH');
+      }
+      // In a batch too (a pipeline's error replies are values, but NOAUTH fails the session).
+      await expect(cache.setMany({ a: 1, b: 2 })).rejects.toBeInstanceOf(CacheConnectionError);
+    } finally {
+      await cache.close();
+    }
+  });
+
+  it('with ignoreExceptions, a session without the password the server wants is an outage too', async () => {
+    const tolerant = (await createCache(`redis://127.0.0.1:${server.port}/0?ignore_exceptions=true`)) as RedisCache;
+    try {
+      expect(await tolerant.get('a', 'default')).toBe('default');
+      expect(await tolerant.add('a', 1)).toBe(false);
+      expect(await tolerant.getMany(['a', 'b'])).toEqual(new Map());
+    } finally {
+      await tolerant.close();
+    }
   });
 
   it('with ignoreExceptions, a refused session is an outage: a miss, not an exception', async () => {

@@ -338,7 +338,8 @@ export class RedisConnection {
     }
     if (!reply.settled) {
       reply.settled = true;
-      if (isReplyError(value) && !reply.errorsAsValues) reply.reject(value);
+      const failure = isReplyError(value) ? this.failureOf(reply, value) : undefined;
+      if (failure !== undefined) reply.reject(failure);
       else if (reply.readReply === undefined) reply.resolve(value);
       else this.resolveRead(reply, value);
     }
@@ -361,8 +362,20 @@ export class RedisConnection {
     this.timeoutTimer.unref();
   }
 
+  /**
+   * Timers run before pending socket reads, so after the event loop was blocked (a long
+   * synchronous task, a GC pause) replies that arrived meanwhile still wait unread. Decide after
+   * this turn's reads, so that only a reply really late times out. The fired timer stays set until
+   * then, so that no other is armed meanwhile.
+   */
   private expireCommands(): void {
-    this.timeoutTimer = undefined;
+    setImmediate(() => {
+      this.timeoutTimer = undefined;
+      this.expireDue();
+    });
+  }
+
+  private expireDue(): void {
     const now = Date.now();
     let next = this.expireInFlight(now);
     this.offline = this.offline.filter(({ reply }) => {
@@ -497,6 +510,23 @@ export class RedisConnection {
     this.readyWaiters.splice(0).forEach((waiter) => waiter.resolve());
   }
 
+  /** What an error reply rejects its command with: nothing when the caller takes errors as values, except a refused session. */
+  private failureOf(reply: PendingReply, error: RedisReplyError): Error | undefined {
+    if (error.code === 'NOAUTH' && this.sessionOpen) return this.refusedSession(error);
+    return reply.errorsAsValues ? undefined : error;
+  }
+
+  /**
+   * A refused handshake (WRONGPASS, NOAUTH, a bad db) says more than "connection lost", and so
+   * does NOAUTH for a command of a session opened without a password on a server that wants one.
+   * Either is still a failure to connect, as redis-py's AuthenticationError is a ConnectionError:
+   * callers that handle outages (and `ignoreExceptions`) handle it, and the server's reply is the
+   * cause. (A NOAUTH session stays open: every command fails this way, each as fast as a reply.)
+   */
+  private refusedSession(reply: RedisReplyError): CacheConnectionError {
+    return new CacheConnectionError(`Redis server ${this.address} refused the session: ${reply.message}`, { cause: reply });
+  }
+
   private onClose(): void {
     this.socket = undefined;
     clearTimeout(this.silenceTimer);
@@ -511,13 +541,7 @@ export class RedisConnection {
       this.currentState = 'closed';
       return;
     }
-    // A refused handshake (WRONGPASS, NOAUTH, a bad db) says more than "connection lost". It is
-    // still a failure to connect, as redis-py's AuthenticationError is a ConnectionError: callers
-    // that handle outages (and `ignoreExceptions`) handle it, and the server's reply is the cause.
-    const reason =
-      this.lastError instanceof RedisReplyError
-        ? new CacheConnectionError(`Redis server ${this.address} refused the session: ${this.lastError.message}`, { cause: this.lastError })
-        : error;
+    const reason = this.lastError instanceof RedisReplyError ? this.refusedSession(this.lastError) : error;
     const reconnect = this.options.reconnect ?? {};
     this.attempts++;
     if (reconnect === false || this.attempts > (reconnect.maxAttempts ?? Infinity)) {

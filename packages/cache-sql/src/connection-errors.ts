@@ -16,10 +16,17 @@ const SQLITE_CODES = new Set(['SQLITE_CANTOPEN', 'SQLITE_NOTADB']);
 const POSTGRES_STATE = /^(08|28|3D|57P0)/;
 const POSTGRES_CLIENT_MESSAGES = /Connection terminated|timeout exceeded when trying to connect|Query read timeout|Connection ended/i;
 
+// A file the driver reads to connect (pg reads a URL's sslcert, sslkey and sslrootcert on each
+// connection) that is missing or unreadable: this connection cannot be made, a later one may.
+const FILE_CODES = new Set(['ENOENT', 'EACCES', 'EISDIR']);
+
 export function isConnectionFailure(error: unknown): boolean {
-  const { code, message } = (error ?? {}) as { code?: unknown; message?: unknown };
+  const { code, message, syscall } = (error ?? {}) as { code?: unknown; message?: unknown; syscall?: unknown };
   if (typeof code === 'string') {
     if (NETWORK_CODES.has(code) || MYSQL_CODES.has(code) || SQLITE_CODES.has(code)) return true;
+    if (FILE_CODES.has(code) && syscall === 'open') return true;
+    // A host name that does not resolve, whatever the resolver's reason (EINVAL for a name it cannot ask about).
+    if (syscall === 'getaddrinfo') return true;
     if (code.length === 5 && POSTGRES_STATE.test(code)) return true;
   }
   return typeof message === 'string' && POSTGRES_CLIENT_MESSAGES.test(message);

@@ -1,11 +1,12 @@
-import { InvalidCacheBackendError, decodeUrlComponent, redactUrlPassword } from '@cachette/cache-core';
+import { CacheError, InvalidCacheBackendError, decodeUrlComponent, redactUrlPassword } from '@cachette/cache-core';
 import type { Dialect, DialectName, SqlDriver } from './dialects/dialect';
 import { mysqlDialect } from './dialects/mysql';
 import { postgresDialect } from './dialects/postgres';
 import { sqliteDialect } from './dialects/sqlite';
-import { MYSQL_URL_PARAMETERS, asMysqlClient, mysqlDriver, openMysql } from './drivers/mysql-driver';
-import { POSTGRES_URL_PARAMETERS, isPostgresClient, openPostgres, postgresDriver, type PoolSettings } from './drivers/postgres-driver';
+import { MYSQL_URL_PARAMETERS, MYSQL_URL_VALUE_RULES, asMysqlClient, mysqlDriver, openMysql } from './drivers/mysql-driver';
+import { POSTGRES_URL_PARAMETERS, POSTGRES_URL_VALUE_RULES, isPostgresClient, openPostgres, postgresDriver, type PoolSettings } from './drivers/postgres-driver';
 import { isSqliteDatabase, openSqlite, sqliteDriver } from './drivers/sqlite-driver';
+import type { UrlValueRule } from './drivers/url-values';
 
 const DIALECTS: Record<DialectName, Dialect> = { sqlite: sqliteDialect, postgres: postgresDialect, mysql: mysqlDialect };
 
@@ -19,6 +20,13 @@ const SCHEME_DIALECTS: Record<string, DialectName> = {
 
 /** The query parameters each database's driver reads from its URLs (SQLite's reads none). */
 const DRIVER_URL_PARAMETERS: Record<DialectName, readonly string[]> = { sqlite: [], postgres: POSTGRES_URL_PARAMETERS, mysql: MYSQL_URL_PARAMETERS };
+
+/** The query values each server's driver would refuse too late or too badly, checked up front. */
+const DRIVER_URL_VALUE_RULES: Record<DialectName, Readonly<Record<string, UrlValueRule>>> = {
+  sqlite: {},
+  postgres: POSTGRES_URL_VALUE_RULES,
+  mysql: MYSQL_URL_VALUE_RULES,
+};
 
 /** What a database URL of `scheme` may carry in its query for the driver. */
 export function driverUrlParameters(scheme: string): readonly string[] {
@@ -59,10 +67,35 @@ function dialectOfUrl(url: string): DialectName {
 }
 
 
-/** A server's URL that its driver could not parse is refused now, not with a bare TypeError on first use. */
+/**
+ * A server's URL that its driver could not parse is refused now, not with a bare TypeError or
+ * URIError on first use. The user, password and database are %-decoded by the drivers (mysql2
+ * throws a URIError for a malformed escape, pg keeps it as written), so a malformed escape there
+ * is refused for both.
+ */
 function checkServerUrl(url: string, dialect: Dialect): void {
   if (!URL.canParse(url)) {
     throw new InvalidCacheBackendError(`'${redactUrlPassword(url)}' is not a valid ${dialect.title} URL (expected ${dialect.name}://user:password@host:port/database)`);
+  }
+  const { username, password, pathname, searchParams } = new URL(url);
+  for (const part of [username, password, pathname]) decodeUrlComponent(part, url);
+  const rules = DRIVER_URL_VALUE_RULES[dialect.name];
+  for (const [name, value] of searchParams) {
+    const problem = Object.hasOwn(rules, name) ? rules[name]!(value) : undefined;
+    if (problem !== undefined) throw new InvalidCacheBackendError(`'${redactUrlPassword(url)}': ${name} ${problem}`);
+  }
+}
+
+/**
+ * Making a server driver's pool does no I/O, so whatever fails there is the URL's query or the
+ * options (mysql2 refuses an unknown `ssl` profile with a TypeError): a configuration error.
+ */
+function openServer(dialect: Dialect, url: string, settings: PoolSettings): SqlDriver {
+  try {
+    return OPENERS[dialect.name](url, settings);
+  } catch (error) {
+    if (error instanceof CacheError) throw error;
+    throw new InvalidCacheBackendError(`The ${dialect.title} driver cannot use '${redactUrlPassword(url)}': ${(error as Error).message}`, { cause: error });
   }
 }
 
@@ -93,6 +126,7 @@ export function databaseConnection(settings: ConnectionSettings): DatabaseConnec
     throw new TypeError("The SQL cache needs a database URL as location (e.g. 'sqlite:///var/cache/app.db') or an options.client");
   }
   const dialect = DIALECTS[dialectOfUrl(url)];
-  if (dialect !== sqliteDialect) checkServerUrl(url, dialect);
-  return { dialect, description: redactUrlPassword(url), open: () => OPENERS[dialect.name](url, settings) };
+  if (dialect === sqliteDialect) return { dialect, description: redactUrlPassword(url), open: () => OPENERS.sqlite(url, settings) };
+  checkServerUrl(url, dialect);
+  return { dialect, description: redactUrlPassword(url), open: () => openServer(dialect, url, settings) };
 }

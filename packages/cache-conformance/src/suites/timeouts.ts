@@ -56,8 +56,11 @@ export function registerTimeoutTests(api: TestApi, target: ConformanceTarget): v
 
     suite.test('touch sets a new expiry counted from now, or the default one', async () => {
       const cache = await warmedCache();
-      await cache.set(key('extended'), 'value', suite.seconds(1));
-      await cache.set(key('defaulted'), 'value', suite.seconds(1));
+      // Two ticks, so that each key is surely there to be touched: memcached counts whole
+      // seconds, and a one-second entry is gone at its clock's next tick, which may be at once.
+      // Without the touch both would be gone by 2.5.
+      await cache.set(key('extended'), 'value', suite.seconds(2));
+      await cache.set(key('defaulted'), 'value', suite.seconds(2));
       // Five ticks, checked at 2.5 and 7.5: a server clock that lags by up to a tick (memcached
       // counts whole seconds) still leaves more than a tick either side on a loaded machine.
       expect(await cache.touch(key('extended'), suite.seconds(5))).toBe(true);
@@ -109,7 +112,8 @@ export function registerTimeoutTests(api: TestApi, target: ConformanceTarget): v
       await cache.setMany({ [key('key3')]: 'sausage', [key('key4')]: 'lobster bisque' }, null);
       expect(await cache.get(key('key3'))).toBe('sausage');
       expect(await cache.get(key('key4'))).toBe('lobster bisque');
-      await cache.set(key('key5'), 'belgian fries', suite.seconds(1));
+      // Two ticks: surely there to be touched (see above), surely gone by 2.5 without the touch.
+      await cache.set(key('key5'), 'belgian fries', suite.seconds(2));
       expect(await cache.touch(key('key5'), null)).toBe(true);
       await cache.set(key('key6'), 'infinite', Number.POSITIVE_INFINITY);
       await suite.sleep(2.5);

@@ -4,6 +4,7 @@ import type { QueryResult, SqlDriver } from '../dialects/dialect';
 import { StatementTooLargeError } from '../connection-errors';
 import { loadDriverPackage } from './load-driver';
 import type { PoolSettings } from './postgres-driver';
+import { positiveInteger, type UrlValueRule } from './url-values';
 
 type PromiseQueryable = Pick<MysqlPromise.Pool, 'query'> & { format?: (sql: string, values: unknown[]) => string };
 
@@ -132,6 +133,11 @@ export function mysqlDriver(client: PromiseQueryable, queryTimeoutSeconds: numbe
     close,
   };
 }
+
+/** The values of a mysql:// URL's query checked when the cache is made (see `UrlValueRule`). */
+export const MYSQL_URL_VALUE_RULES: Readonly<Record<string, UrlValueRule>> = {
+  maxPreparedStatements: positiveInteger,
+};
 
 export function openMysql(url: string, settings: PoolSettings): SqlDriver {
   const mysql = loadDriverPackage<typeof Mysql>('mysql2', 'MySQL/MariaDB');

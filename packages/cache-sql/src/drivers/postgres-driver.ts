@@ -2,6 +2,7 @@ import type Pg from 'pg';
 import type { SqlDriver } from '../dialects/dialect';
 import { postgresDialect } from '../dialects/postgres';
 import { loadDriverPackage } from './load-driver';
+import { filePath, oneOf, type UrlValueRule } from './url-values';
 
 /** What the cache needs of a `pg` Pool or Client. */
 type Queryable = Pick<Pg.Pool, 'query'>;
@@ -58,6 +59,14 @@ export interface PoolSettings {
   connectTimeoutSeconds: number;
   queryTimeoutSeconds: number;
 }
+
+/** The values of a postgres:// URL's query checked when the cache is made (see `UrlValueRule`). */
+export const POSTGRES_URL_VALUE_RULES: Readonly<Record<string, UrlValueRule>> = {
+  sslnegotiation: oneOf('postgres', 'direct'),
+  sslcert: filePath,
+  sslkey: filePath,
+  sslrootcert: filePath,
+};
 
 export function openPostgres(url: string, settings: PoolSettings): SqlDriver {
   const pg = loadDriverPackage<typeof Pg>('pg', 'PostgreSQL');

@@ -1,6 +1,8 @@
 // One process of a stampede across processes (see workers.ts): makes the cache, says `ready`,
 // waits for `go` on stdin, then runs its callers' getOrSet at once and reports how often its
-// factory ran. argv[2]: a WorkerSpec as JSON. Output: one JSON event per line.
+// factory ran. argv[2]: a WorkerSpec as JSON. Output: one JSON event per line. Input: `go`,
+// then `release` for a round whose factories compute together.
+import { createInterface } from 'node:readline';
 import type { WorkerSpec } from './workers';
 
 /** The part of a Cachette cache the workers use (this package does not depend on cache-core). */
@@ -19,17 +21,22 @@ const loaded = (await import(spec.cache.module)) as Record<string, new (params: 
 const cache = new loaded[spec.cache.className]!(spec.cache.params);
 let runs = 0;
 
+const lines = createInterface({ input: process.stdin });
+const said = (line: string) => new Promise<void>((resolve) => lines.on('line', (text) => text === line && resolve()));
+const released = spec.round.computeTogether ? said('release') : Promise.resolve();
+
 async function factory(): Promise<string> {
   runs++;
   say({ event: 'computing' });
   // A holder that hangs until it is killed: its lock must expire for the others.
   if (spec.hang) await new Promise(() => setInterval(() => {}, 1000));
+  await released;
   await new Promise((resolve) => setTimeout(resolve, spec.round.factoryDelayMs ?? 100));
   return `computed in ${process.pid}`;
 }
 
 say({ event: 'ready' });
-process.stdin.once('data', async () => {
+void said('go').then(async () => {
   const { key, callers, timeout, lock } = spec.round;
   const started = Date.now();
   const values = await Promise.all(Array.from({ length: callers }, () => cache.getOrSet(key, factory, timeout, undefined, { lock: lock ?? undefined })));

@@ -17,7 +17,15 @@ export interface StampedeRound {
   lock: { ttl: number; wait: number } | null;
   /** How long the factory takes. Default 100 ms. */
   factoryDelayMs?: number;
+  /**
+   * Each factory waits, once started, until every process's factory has started (or 20 s have
+   * passed): on a loaded machine a process can start later than another's factory takes, and
+   * would then find the value stored, which is right but not what a round without a lock tests.
+   */
+  computeTogether?: boolean;
 }
+
+const COMPUTE_TOGETHER_LIMIT_MS = 20_000;
 
 export interface WorkerSpec {
   cache: CacheSpec;
@@ -44,6 +52,10 @@ class Worker extends SourceWorker<StampedeEvent> {
   go(): void {
     this.send('go');
   }
+
+  release(): void {
+    this.send('release');
+  }
 }
 
 /**
@@ -57,6 +69,11 @@ export async function stampedeAcrossProcesses(cache: CacheSpec, round: StampedeR
   try {
     await Promise.all(workers.map((worker) => worker.next('ready')));
     for (const worker of workers) worker.go();
+    if (round.computeTogether) {
+      // A process that never computes (it found the value) ends or stays silent: release anyway.
+      await Promise.all(workers.map((worker) => worker.next('computing', COMPUTE_TOGETHER_LIMIT_MS).catch(() => undefined)));
+      for (const worker of workers) worker.release();
+    }
     const results = await Promise.all(workers.map((worker) => worker.next('done')));
     return {
       runs: results.reduce((sum, result) => sum + result.runs!, 0),
