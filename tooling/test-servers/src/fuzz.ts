@@ -34,3 +34,10 @@ export function throwsOnly(allowed: abstract new (...args: never[]) => Error, ru
     if (!(error instanceof allowed)) throw error;
   }
 }
+
+/** The promise `run` makes, letting a rejection of one of the `allowed` classes pass: any other fails the caller's property. */
+export async function rejectsOnly(allowed: ReadonlyArray<abstract new (...args: never[]) => Error>, run: () => Promise<unknown>): Promise<void> {
+  await run().catch((error: unknown) => {
+    if (!allowed.some((type) => error instanceof type)) throw error;
+  });
+}

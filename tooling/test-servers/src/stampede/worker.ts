@@ -20,6 +20,8 @@ function say(event: object): void {
 const loaded = (await import(spec.cache.module)) as Record<string, new (params: object) => StampedeCache>;
 const cache = new loaded[spec.cache.className]!(spec.cache.params);
 let runs = 0;
+/** How long the factory takes: long enough for every caller of the process to be waiting on it. */
+const FACTORY_DELAY_MS = 100;
 
 const lines = createInterface({ input: process.stdin });
 const said = (line: string) => new Promise<void>((resolve) => lines.on('line', (text) => text === line && resolve()));
@@ -31,7 +33,7 @@ async function factory(): Promise<string> {
   // A holder that hangs until it is killed: its lock must expire for the others.
   if (spec.hang) await new Promise(() => setInterval(() => {}, 1000));
   await released;
-  await new Promise((resolve) => setTimeout(resolve, spec.round.factoryDelayMs ?? 100));
+  await new Promise((resolve) => setTimeout(resolve, FACTORY_DELAY_MS));
   return `computed in ${process.pid}`;
 }
 

@@ -15,8 +15,6 @@ export interface StampedeRound {
   timeout: number;
   /** `null`: no lock (each process computes on its own). */
   lock: { ttl: number; wait: number } | null;
-  /** How long the factory takes. Default 100 ms. */
-  factoryDelayMs?: number;
   /**
    * Each factory waits, once started, until every process's factory has started (or 20 s have
    * passed): on a loaded machine a process can start later than another's factory takes, and
